@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from budget_system.money import money_field, null_or_non_negative
+
+
+class Campaign(models.Model):
+    """One campaign (one ad) of a brand; `status` is kept by the enforcement service."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        PAUSED_BY_SYSTEM = "PAUSED_BY_SYSTEM", "Paused by system"
+        PAUSED_BY_USER = "PAUSED_BY_USER", "Paused by user"
+
+    class PauseReason(models.TextChoices):
+        NONE = "", "None"
+        BRAND_MONTHLY_BUDGET = "BRAND_MONTHLY_BUDGET", "Brand monthly budget reached"
+        MONTHLY_BUDGET = "MONTHLY_BUDGET", "Monthly budget reached"
+        BRAND_DAILY_BUDGET = "BRAND_DAILY_BUDGET", "Brand daily budget reached"
+        DAILY_BUDGET = "DAILY_BUDGET", "Daily budget reached"
+        DAYPARTING = "DAYPARTING", "Outside dayparting windows"
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    daily_budget = money_field("daily budget (USD)", optional=True)
+    monthly_budget = money_field("monthly budget (USD)", optional=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    pause_reason = models.CharField(
+        max_length=24, choices=PauseReason.choices, default=PauseReason.NONE, blank=True
+    )
+    is_dayparting_enabled = models.BooleanField("dayparting enabled", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand_id", "name", "id"]
+        constraints = [
+            null_or_non_negative("daily_budget", name="campaign_daily_budget_null_or_non_negative"),
+            null_or_non_negative(
+                "monthly_budget", name="campaign_monthly_budget_null_or_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["ACTIVE", "PAUSED_BY_SYSTEM", "PAUSED_BY_USER"]),
+                name="campaign_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    pause_reason__in=[
+                        "",
+                        "BRAND_MONTHLY_BUDGET",
+                        "MONTHLY_BUDGET",
+                        "BRAND_DAILY_BUDGET",
+                        "DAILY_BUDGET",
+                        "DAYPARTING",
+                    ]
+                ),
+                name="campaign_pause_reason_valid",
+            ),
+            # A reason exactly when the system paused it: the admin shows it as "why".
+            models.CheckConstraint(
+                condition=(
+                    Q(status="PAUSED_BY_SYSTEM") & ~Q(pause_reason="")
+                    | ~Q(status="PAUSED_BY_SYSTEM") & Q(pause_reason="")
+                ),
+                name="campaign_pause_reason_iff_paused_by_system",
+                violation_error_message=(
+                    "pause_reason must be set exactly when status is PAUSED_BY_SYSTEM."
+                ),
+            ),
+        ]
+        indexes = [
+            # reactivate_daily_campaigns / reactivate_monthly_campaigns:
+            # WHERE status = 'PAUSED_BY_SYSTEM' AND pause_reason IN (...)
+            models.Index(fields=["status", "pause_reason"], name="campaign_status_reason_idx"),
+            # enforce_dayparting_for_all_campaigns:
+            # WHERE is_dayparting_enabled OR pause_reason = 'DAYPARTING'
+            models.Index(
+                fields=["id"],
+                condition=Q(is_dayparting_enabled=True) | Q(pause_reason="DAYPARTING"),
+                name="campaign_dayparting_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignStatusChange(models.Model):
+    """The audit trail: one row per change of a campaign's status or pause reason."""
+
+    class Actor(models.TextChoices):
+        SYSTEM = "system", "System"
+        USER = "user", "User"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+    old_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
+    new_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
+    old_reason = models.CharField(max_length=24, choices=Campaign.PauseReason.choices, blank=True)
+    new_reason = models.CharField(max_length=24, choices=Campaign.PauseReason.choices, blank=True)
+    actor = models.CharField(max_length=10, choices=Actor.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The task name, "admin", "api" or "command".
+    source = models.CharField(max_length=100)
+    # The figures that decided the change, as strings (spend, budgets, local date, zone).
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(old_status=models.F("new_status")) | ~Q(old_reason=models.F("new_reason")),
+                name="status_change_changes_something",
+            ),
+            models.CheckConstraint(condition=Q(actor__in=["system", "user"]), name="status_change_actor_valid"),
+        ]
+        indexes = [
+            # A campaign's history, newest first (campaign page inline).
+            models.Index(fields=["campaign", "-created_at"], name="status_change_campaign_idx"),
+            # The audit list in the admin, newest first, across all campaigns.
+            models.Index(fields=["-created_at"], name="status_change_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.old_status}/{self.old_reason or '-'} -> {self.new_status}/{self.new_reason or '-'}"
