@@ -1,0 +1,429 @@
+"""Budget enforcement: the one rule that decides a campaign's status, and its applier.
+
+`decide_campaign_status` is the rule (SPEC §4) as a pure function of plain facts.
+`campaigns_enforce` applies it to any set of campaigns: it loads the facts in a fixed
+number of queries, decides in Python and writes only the differences, each batch in
+one transaction with its audit rows. Every task, admin action, API call and command
+goes through here.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from brands.models import Brand
+from budget_system.timezones import local_date, month_start
+from campaigns.models import Campaign, CampaignStatusChange
+from dayparting.models import DaypartingSchedule
+from dayparting.windows import Window, any_window_contains
+from spend.models import Spend
+
+logger = logging.getLogger(__name__)
+
+Status = Campaign.Status
+Reason = Campaign.PauseReason
+
+DAILY_REASONS = (Reason.DAILY_BUDGET, Reason.BRAND_DAILY_BUDGET)
+MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
+
+# Campaigns written per transaction: short enough that row locks are held briefly.
+WRITE_BATCH_SIZE = 500
+
+ZERO = Decimal("0.00")
+
+
+# --- The rule ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """Everything the rule needs about one campaign at one instant."""
+
+    brand_timezone: str
+    brand_today: date
+    brand_daily_budget: Decimal | None
+    brand_monthly_budget: Decimal | None
+    brand_daily_spend: Decimal
+    brand_monthly_spend: Decimal
+    campaign_daily_budget: Decimal | None
+    campaign_monthly_budget: Decimal | None
+    campaign_daily_spend: Decimal
+    campaign_monthly_spend: Decimal
+    is_dayparting_enabled: bool = False
+    windows: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str
+    reason: str
+    details: dict[str, str]
+
+
+def _reached(spend: Decimal, budget: Decimal | None) -> bool:
+    # An empty budget is no limit; a budget of 0 is reached at once.
+    return budget is not None and spend >= budget
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def decide_campaign_status(facts: CampaignFacts, *, now: datetime) -> Decision:
+    """The rule: the first blocking reason in SPEC order, else ACTIVE."""
+    budget_checks = (
+        (Reason.BRAND_MONTHLY_BUDGET, facts.brand_monthly_spend, facts.brand_monthly_budget),
+        (Reason.MONTHLY_BUDGET, facts.campaign_monthly_spend, facts.campaign_monthly_budget),
+        (Reason.BRAND_DAILY_BUDGET, facts.brand_daily_spend, facts.brand_daily_budget),
+        (Reason.DAILY_BUDGET, facts.campaign_daily_spend, facts.campaign_daily_budget),
+    )
+    reason = next((r for r, spend, budget in budget_checks if _reached(spend, budget)), "")
+    in_window = any_window_contains(facts.windows, now) if facts.is_dayparting_enabled else None
+    if not reason and in_window is False:
+        reason = Reason.DAYPARTING
+
+    details = {
+        "now": now.astimezone(UTC).isoformat(),
+        "timezone": facts.brand_timezone,
+        "local_date": facts.brand_today.isoformat(),
+        "brand_monthly_spend": _text(facts.brand_monthly_spend),
+        "brand_monthly_budget": _text(facts.brand_monthly_budget),
+        "campaign_monthly_spend": _text(facts.campaign_monthly_spend),
+        "campaign_monthly_budget": _text(facts.campaign_monthly_budget),
+        "brand_daily_spend": _text(facts.brand_daily_spend),
+        "brand_daily_budget": _text(facts.brand_daily_budget),
+        "campaign_daily_spend": _text(facts.campaign_daily_spend),
+        "campaign_daily_budget": _text(facts.campaign_daily_budget),
+    }
+    if facts.is_dayparting_enabled:
+        details["dayparting_windows"] = str(len(facts.windows))
+        details["in_dayparting_window"] = str(in_window).lower()
+    status = Status.PAUSED_BY_SYSTEM if reason else Status.ACTIVE
+    return Decision(status=str(status), reason=str(reason), details=details)
+
+
+# --- Loading the facts, set-based ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCampaign:
+    id: int
+    status: str
+    pause_reason: str
+    facts: CampaignFacts
+
+
+def _spend_subqueries(today: date) -> tuple[Coalesce, Coalesce]:
+    """Per-campaign spend for a brand calendar whose local date is `today`.
+
+    Daily: the row dated today. Month-to-date: the latest row from the 1st to today
+    (rows after today are ignored; last month's rows never count).
+    """
+    money = DecimalField(max_digits=16, decimal_places=2)
+    todays_row = Spend.objects.filter(campaign=OuterRef("pk"), date=today).order_by()
+    latest_row_this_month = Spend.objects.filter(
+        campaign=OuterRef("pk"), date__gte=month_start(today), date__lte=today
+    ).order_by("-date")
+    daily = Coalesce(
+        Subquery(todays_row.values("daily_spend")[:1], output_field=money), Value(ZERO), output_field=money
+    )
+    monthly = Coalesce(
+        Subquery(latest_row_this_month.values("monthly_spend")[:1], output_field=money),
+        Value(ZERO),
+        output_field=money,
+    )
+    return daily, monthly
+
+
+def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list[StoredCampaign]:
+    """The stored state and the facts of every campaign in `campaigns`.
+
+    Brands are grouped by their local date (at most three at any instant), so the
+    number of queries is fixed however many campaigns and brands there are:
+    one for the brands, two per local date, one for the windows.
+    """
+    brands = {
+        row["id"]: row
+        for row in Brand.objects.filter(pk__in=campaigns.values("brand_id")).values(
+            "id", "timezone", "daily_budget", "monthly_budget"
+        ).order_by()
+    }
+    brand_ids_by_today: dict[date, list[int]] = defaultdict(list)
+    for brand in brands.values():
+        brand["today"] = local_date(now, brand["timezone"])
+        brand_ids_by_today[brand["today"]].append(brand["id"])
+
+    windows_by_campaign: dict[int, list[Window]] = defaultdict(list)
+    for row in DaypartingSchedule.objects.filter(
+        campaign__in=campaigns.filter(is_dayparting_enabled=True)
+    ).values("campaign_id", "day_of_week", "start_time", "end_time", "timezone").order_by():
+        windows_by_campaign[row.pop("campaign_id")].append(Window(**row))
+
+    stored: list[StoredCampaign] = []
+    for today, brand_ids in brand_ids_by_today.items():
+        daily, monthly = _spend_subqueries(today)
+        # Brand totals run over all of a brand's campaigns, whatever their status.
+        brand_totals = {
+            row["brand_id"]: row
+            for row in Campaign.objects.filter(brand_id__in=brand_ids)
+            .annotate(campaign_daily=daily, campaign_monthly=monthly)
+            .values("brand_id")
+            .annotate(daily_total=Sum("campaign_daily"), monthly_total=Sum("campaign_monthly"))
+            .order_by()
+        }
+        rows = (
+            campaigns.filter(brand_id__in=brand_ids)
+            .annotate(campaign_daily=daily, campaign_monthly=monthly)
+            .values(
+                "id",
+                "brand_id",
+                "status",
+                "pause_reason",
+                "daily_budget",
+                "monthly_budget",
+                "is_dayparting_enabled",
+                "campaign_daily",
+                "campaign_monthly",
+            )
+            .order_by("id")
+        )
+        for row in rows:
+            brand = brands[row["brand_id"]]
+            totals = brand_totals.get(row["brand_id"], {})
+            facts = CampaignFacts(
+                brand_timezone=brand["timezone"],
+                brand_today=today,
+                brand_daily_budget=brand["daily_budget"],
+                brand_monthly_budget=brand["monthly_budget"],
+                brand_daily_spend=totals.get("daily_total") or ZERO,
+                brand_monthly_spend=totals.get("monthly_total") or ZERO,
+                campaign_daily_budget=row["daily_budget"],
+                campaign_monthly_budget=row["monthly_budget"],
+                campaign_daily_spend=row["campaign_daily"],
+                campaign_monthly_spend=row["campaign_monthly"],
+                is_dayparting_enabled=row["is_dayparting_enabled"],
+                windows=tuple(windows_by_campaign.get(row["id"], ())),
+            )
+            stored.append(StoredCampaign(row["id"], row["status"], row["pause_reason"], facts))
+    return stored
+
+
+# --- Writing the differences -------------------------------------------------------
+
+
+@dataclass
+class EnforcementSummary:
+    examined: int = 0
+    activated: int = 0
+    paused: int = 0
+    reason_changed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def count(self, old_status: str, new_status: str) -> None:
+        if new_status == Status.ACTIVE:
+            self.activated += 1
+        elif new_status == old_status:
+            self.reason_changed += 1
+        else:
+            self.paused += 1
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    campaign_id: int
+    old_status: str
+    old_reason: str
+    new_status: str
+    new_reason: str
+    details: dict[str, str]
+
+
+def _write_changes(
+    changes: Sequence[StatusChange],
+    *,
+    source: str,
+    actor: str,
+    user=None,
+    now: datetime,
+    summary: EnforcementSummary,
+) -> None:
+    """Write each change whose campaign still holds the state it was decided from.
+
+    The batch's rows are locked (in id order, so overlapping runs cannot deadlock)
+    and re-read inside the transaction: a change that another run or an ops action
+    made meanwhile wins, and this run writes neither the status nor an audit row.
+    """
+    for start in range(0, len(changes), WRITE_BATCH_SIZE):
+        batch = changes[start : start + WRITE_BATCH_SIZE]
+        with transaction.atomic():
+            current = {
+                pk: (status, reason)
+                for pk, status, reason in Campaign.objects.select_for_update()
+                .filter(pk__in=[change.campaign_id for change in batch])
+                .order_by("pk")
+                .values_list("pk", "status", "pause_reason")
+            }
+            won = [c for c in batch if current.get(c.campaign_id) == (c.old_status, c.old_reason)]
+            if not won:
+                continue
+            Campaign.objects.bulk_update(
+                [
+                    Campaign(pk=c.campaign_id, status=c.new_status, pause_reason=c.new_reason, updated_at=now)
+                    for c in won
+                ],
+                ["status", "pause_reason", "updated_at"],
+            )
+            CampaignStatusChange.objects.bulk_create(
+                CampaignStatusChange(
+                    campaign_id=c.campaign_id,
+                    created_at=now,
+                    old_status=c.old_status,
+                    new_status=c.new_status,
+                    old_reason=c.old_reason,
+                    new_reason=c.new_reason,
+                    actor=actor,
+                    user=user,
+                    source=source,
+                    details=c.details,
+                )
+                for c in won
+            )
+        for c in won:
+            summary.count(c.old_status, c.new_status)
+            logger.info(
+                "campaign %s %s%s -> %s%s (%s, %s)",
+                c.campaign_id,
+                c.old_status,
+                f"/{c.old_reason}" if c.old_reason else "",
+                c.new_status,
+                f"/{c.new_reason}" if c.new_reason else "",
+                actor,
+                source,
+            )
+
+
+def _apply_rule(
+    campaigns: QuerySet[Campaign],
+    *,
+    source: str,
+    now: datetime | None,
+    actor: str = CampaignStatusChange.Actor.SYSTEM,
+    user=None,
+) -> EnforcementSummary:
+    now = now or timezone.now()
+    summary = EnforcementSummary()
+    changes = []
+    for stored in load_campaign_facts(campaigns, now=now):
+        summary.examined += 1
+        decision = decide_campaign_status(stored.facts, now=now)
+        if (stored.status, stored.pause_reason) != (decision.status, decision.reason):
+            changes.append(
+                StatusChange(
+                    stored.id, stored.status, stored.pause_reason, decision.status, decision.reason, decision.details
+                )
+            )
+    _write_changes(changes, source=source, actor=actor, user=user, now=now, summary=summary)
+    return summary
+
+
+# --- The service's entry points -----------------------------------------------------
+
+
+def campaigns_enforce(
+    *, campaigns: QuerySet[Campaign], source: str, now: datetime | None = None
+) -> EnforcementSummary:
+    """Apply the rule to `campaigns`; the system never touches PAUSED_BY_USER ones."""
+    return _apply_rule(campaigns.exclude(status=Status.PAUSED_BY_USER), source=source, now=now)
+
+
+def brands_enforce(*, brand_ids: Iterable[int], source: str, now: datetime | None = None) -> EnforcementSummary:
+    """Apply the rule to every campaign of these brands (after their spend or budgets changed)."""
+    return campaigns_enforce(campaigns=Campaign.objects.filter(brand_id__in=list(brand_ids)), source=source, now=now)
+
+
+def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
+    """Ops pause: ACTIVE / PAUSED_BY_SYSTEM -> PAUSED_BY_USER, audited with the user."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Campaign.objects.select_for_update()
+            .filter(pk__in=campaigns.values("pk"))
+            .exclude(status=Status.PAUSED_BY_USER)
+            .order_by("pk")
+            .values_list("pk", "status", "pause_reason")
+        )
+        Campaign.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+            status=Status.PAUSED_BY_USER, pause_reason=Reason.NONE, updated_at=now
+        )
+        CampaignStatusChange.objects.bulk_create(
+            CampaignStatusChange(
+                campaign_id=pk,
+                created_at=now,
+                old_status=status,
+                new_status=Status.PAUSED_BY_USER,
+                old_reason=reason,
+                new_reason=Reason.NONE,
+                actor=CampaignStatusChange.Actor.USER,
+                user=user,
+                source=source,
+                details={"now": now.isoformat()},
+            )
+            for pk, status, reason in rows
+        )
+    for pk, status, _ in rows:
+        logger.info("campaign %s %s -> PAUSED_BY_USER (user %s, %s)", pk, status, user, source)
+    return len(rows)
+
+
+def campaigns_resume(*, campaigns: QuerySet[Campaign], user, source: str) -> EnforcementSummary:
+    """Ops resume: PAUSED_BY_USER -> whatever the rule says now, audited with the user."""
+    return _apply_rule(
+        campaigns.filter(status=Status.PAUSED_BY_USER),
+        source=source,
+        now=None,
+        actor=CampaignStatusChange.Actor.USER,
+        user=user,
+    )
+
+
+def enforce_after_commit(*, brand_ids: Iterable[int] = (), campaign_ids: Iterable[int] = (), source: str) -> None:
+    """Apply the rule in-process once the surrounding transaction commits.
+
+    For edits that change what the rule reads (budgets, a timezone, windows, the
+    dayparting flag, spend in the admin). A failure is logged, not raised: the change
+    itself is saved, and the next periodic sweep applies the rule anyway.
+    """
+    brand_ids, campaign_ids = list(brand_ids), list(campaign_ids)
+
+    def enforce() -> None:
+        selected = Campaign.objects.filter(Q(brand_id__in=brand_ids) | Q(pk__in=campaign_ids))
+        campaigns_enforce(campaigns=selected, source=source)
+
+    transaction.on_commit(enforce, robust=True)
+
+
+# --- The sets each periodic task looks at --------------------------------------------
+
+
+def campaigns_not_paused_by_user() -> QuerySet[Campaign]:
+    return Campaign.objects.exclude(status=Status.PAUSED_BY_USER)
+
+
+def campaigns_paused_for(reasons: Iterable[str]) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(status=Status.PAUSED_BY_SYSTEM, pause_reason__in=list(reasons))
+
+
+def campaigns_under_dayparting() -> QuerySet[Campaign]:
+    return Campaign.objects.exclude(status=Status.PAUSED_BY_USER).filter(
+        Q(is_dayparting_enabled=True) | Q(pause_reason=Reason.DAYPARTING)
+    )
