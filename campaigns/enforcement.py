@@ -35,7 +35,7 @@ DAILY_REASONS = (Reason.DAILY_BUDGET, Reason.BRAND_DAILY_BUDGET)
 MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
 
 # Campaigns written per transaction: short enough that row locks are held briefly.
-WRITE_BATCH_SIZE = 500
+WRITE_BATCH_SIZE = 1000
 
 ZERO = Decimal("0.00")
 

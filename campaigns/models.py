@@ -112,7 +112,7 @@ class CampaignStatusChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        get_latest_by = "created_at"
+        get_latest_by = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(old_status=models.F("new_status")) | ~Q(old_reason=models.F("new_reason")),

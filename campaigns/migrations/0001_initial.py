@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-id'],
-                'get_latest_by': 'created_at',
+                'get_latest_by': ['created_at', 'id'],
             },
         ),
         migrations.AddIndex(
