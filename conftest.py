@@ -67,3 +67,73 @@ def staff_user(django_user_model):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+def _database_url_of_test_database() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """A real `celery worker` process on Redis, using the test database.
+
+    Tests that use it must commit their data (`django_db(transaction=True)`): the
+    worker reads the database over its own connection.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.db import connection
+
+    from budget_system.celery import app
+
+    if connection.vendor != "postgresql" or not redis_url():
+        missing_service("a real Celery worker needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
+    # Messages left by earlier tests that enqueued without a worker must not run here.
+    app.control.purge()
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = os.environ | {
+        "DATABASE_URL": _database_url_of_test_database(),
+        "CELERY_BROKER_URL": app.conf.broker_url,
+        "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "budget_system", "worker", "-P", "solo", "-n", name]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+    worker.log_path = log_path
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll `condition` until it returns something truthy; the last value otherwise.
+
+    For work another process does (a Celery worker): the test waits on an outcome,
+    with a bound, never on a clock.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

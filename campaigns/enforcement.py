@@ -152,9 +152,9 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
     """
     brands = {
         row["id"]: row
-        for row in Brand.objects.filter(pk__in=campaigns.values("brand_id")).values(
-            "id", "timezone", "daily_budget", "monthly_budget"
-        ).order_by()
+        for row in Brand.objects.filter(pk__in=campaigns.values("brand_id"))
+        .values("id", "timezone", "daily_budget", "monthly_budget")
+        .order_by()
     }
     brand_ids_by_today: dict[date, list[int]] = defaultdict(list)
     for brand in brands.values():
@@ -162,9 +162,11 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
         brand_ids_by_today[brand["today"]].append(brand["id"])
 
     windows_by_campaign: dict[int, list[Window]] = defaultdict(list)
-    for row in DaypartingSchedule.objects.filter(
-        campaign__in=campaigns.filter(is_dayparting_enabled=True)
-    ).values("campaign_id", "day_of_week", "start_time", "end_time", "timezone").order_by():
+    for row in (
+        DaypartingSchedule.objects.filter(campaign__in=campaigns.filter(is_dayparting_enabled=True))
+        .values("campaign_id", "day_of_week", "start_time", "end_time", "timezone")
+        .order_by()
+    ):
         windows_by_campaign[row.pop("campaign_id")].append(Window(**row))
 
     stored: list[StoredCampaign] = []
@@ -339,9 +341,7 @@ def _apply_rule(
 # --- The service's entry points -----------------------------------------------------
 
 
-def campaigns_enforce(
-    *, campaigns: QuerySet[Campaign], source: str, now: datetime | None = None
-) -> EnforcementSummary:
+def campaigns_enforce(*, campaigns: QuerySet[Campaign], source: str, now: datetime | None = None) -> EnforcementSummary:
     """Apply the rule to `campaigns`; the system never touches PAUSED_BY_USER ones."""
     return _apply_rule(campaigns.exclude(status=Status.PAUSED_BY_USER), source=source, now=now)
 

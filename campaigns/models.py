@@ -28,9 +28,7 @@ class Campaign(models.Model):
     daily_budget = money_field("daily budget (USD)", optional=True)
     monthly_budget = money_field("monthly budget (USD)", optional=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    pause_reason = models.CharField(
-        max_length=24, choices=PauseReason.choices, default=PauseReason.NONE, blank=True
-    )
+    pause_reason = models.CharField(max_length=24, choices=PauseReason.choices, default=PauseReason.NONE, blank=True)
     is_dayparting_enabled = models.BooleanField("dayparting enabled", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -39,9 +37,7 @@ class Campaign(models.Model):
         ordering = ["brand_id", "name", "id"]
         constraints = [
             null_or_non_negative("daily_budget", name="campaign_daily_budget_null_or_non_negative"),
-            null_or_non_negative(
-                "monthly_budget", name="campaign_monthly_budget_null_or_non_negative"
-            ),
+            null_or_non_negative("monthly_budget", name="campaign_monthly_budget_null_or_non_negative"),
             models.CheckConstraint(
                 condition=Q(status__in=["ACTIVE", "PAUSED_BY_SYSTEM", "PAUSED_BY_USER"]),
                 name="campaign_status_valid",
@@ -66,9 +62,7 @@ class Campaign(models.Model):
                     | ~Q(status="PAUSED_BY_SYSTEM") & Q(pause_reason="")
                 ),
                 name="campaign_pause_reason_iff_paused_by_system",
-                violation_error_message=(
-                    "pause_reason must be set exactly when status is PAUSED_BY_SYSTEM."
-                ),
+                violation_error_message=("pause_reason must be set exactly when status is PAUSED_BY_SYSTEM."),
             ),
         ]
         indexes = [

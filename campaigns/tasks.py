@@ -9,7 +9,6 @@ import logging
 import time
 
 from celery import shared_task
-
 from django.db.models import QuerySet
 
 from campaigns import enforcement
@@ -52,9 +51,7 @@ def reactivate_monthly_campaigns() -> dict[str, int]:
     return _run("reactivate_monthly_campaigns", enforcement.campaigns_paused_for(enforcement.MONTHLY_REASONS))
 
 
-@shared_task(
-    name="campaigns.tasks.enforce_dayparting_for_all_campaigns", soft_time_limit=45, time_limit=50, **PERIODIC
-)
+@shared_task(name="campaigns.tasks.enforce_dayparting_for_all_campaigns", soft_time_limit=45, time_limit=50, **PERIODIC)
 def enforce_dayparting_for_all_campaigns() -> dict[str, int]:
     return _run("enforce_dayparting_for_all_campaigns", enforcement.campaigns_under_dayparting())
 

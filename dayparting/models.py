@@ -22,9 +22,7 @@ class DaypartingSchedule(models.Model):
         SATURDAY = 5
         SUNDAY = 6
 
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="dayparting_schedules"
-    )
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="dayparting_schedules")
     day_of_week = models.PositiveSmallIntegerField(
         choices=Weekday.choices, validators=[MinValueValidator(0), MaxValueValidator(6)]
     )

@@ -44,11 +44,7 @@ class Spend(models.Model):
     def clean(self) -> None:
         super().clean()
         errors = {}
-        if (
-            self.daily_spend is not None
-            and self.monthly_spend is not None
-            and self.monthly_spend < self.daily_spend
-        ):
+        if self.daily_spend is not None and self.monthly_spend is not None and self.monthly_spend < self.daily_spend:
             errors["monthly_spend"] = ValidationError(
                 "monthly_spend %(monthly)s is less than daily_spend %(daily)s.",
                 code="monthly_below_daily",

@@ -14,7 +14,10 @@ def money(value) -> Decimal | None:
 def add_spend(campaign: Campaign, day: datetime.date, daily, monthly=None) -> Spend:
     """A spend row as an ETL would report it (written straight, as the ETL may)."""
     return Spend.objects.create(
-        campaign=campaign, date=day, daily_spend=money(daily), monthly_spend=money(daily if monthly is None else monthly)
+        campaign=campaign,
+        date=day,
+        daily_spend=money(daily),
+        monthly_spend=money(daily if monthly is None else monthly),
     )
 
 

@@ -86,9 +86,7 @@ def test_monthly_pause_ends_at_local_month_start(tz):
 
 @pytest.mark.parametrize("tz", ZONES)
 def test_daily_rollover_does_not_lift_a_monthly_pause(tz):
-    campaign = CampaignFactory(
-        brand=BrandFactory(timezone=tz), daily_budget=money(100), monthly_budget=money(1000)
-    )
+    campaign = CampaignFactory(brand=BrandFactory(timezone=tz), daily_budget=money(100), monthly_budget=money(1000))
     add_spend(campaign, datetime.date(2026, 11, 24), 100, 1000)
     midnight = local_midnight_utc(datetime.date(2026, 11, 25), tz)
     with time_machine.travel(midnight - ONE_MINUTE, tick=False):

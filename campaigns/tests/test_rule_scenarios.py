@@ -123,9 +123,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_rule_scenarios(scenario):
     brand = BrandFactory(**{k: money(v) for k, v in scenario.get("brand", {}).items()})
-    campaign_fields = {
-        k: (v if isinstance(v, bool) else money(v)) for k, v in scenario.get("campaign", {}).items()
-    }
+    campaign_fields = {k: (v if isinstance(v, bool) else money(v)) for k, v in scenario.get("campaign", {}).items()}
     campaign = CampaignFactory(brand=brand, **campaign_fields)
     sibling = CampaignFactory(brand=brand, status=scenario.get("sibling_status", S.ACTIVE))
     for day, daily, monthly in scenario["rows"]:

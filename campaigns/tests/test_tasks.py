@@ -68,7 +68,11 @@ def test_resume_applies_the_rule_at_once(frozen, admin_user):
     assert summary.as_dict() == {"examined": 2, "activated": 1, "paused": 1, "reason_changed": 0}
     change = CampaignStatusChange.objects.get(campaign=over_budget)
     assert (change.actor, change.user, change.source) == ("user", admin_user, "admin")
-    assert (change.old_status, change.new_status, change.new_reason) == (S.PAUSED_BY_USER, S.PAUSED_BY_SYSTEM, "DAILY_BUDGET")
+    assert (change.old_status, change.new_status, change.new_reason) == (
+        S.PAUSED_BY_USER,
+        S.PAUSED_BY_SYSTEM,
+        "DAILY_BUDGET",
+    )
     assert change.details["campaign_daily_spend"] == "20.00"
 
 
@@ -80,7 +84,12 @@ def test_pause_by_user_clears_the_reason_and_is_audited(frozen, admin_user):
     assert paused == 1
     assert state(campaign) == (S.PAUSED_BY_USER, "")
     change = CampaignStatusChange.objects.get()
-    assert (change.campaign, change.old_reason, change.new_reason, change.user) == (campaign, "DAILY_BUDGET", "", admin_user)
+    assert (change.campaign, change.old_reason, change.new_reason, change.user) == (
+        campaign,
+        "DAILY_BUDGET",
+        "",
+        admin_user,
+    )
     assert state(already) == (S.PAUSED_BY_USER, "")
 
 
