@@ -122,4 +122,5 @@ class CampaignStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id}: {self.old_status}/{self.old_reason or '-'} -> {self.new_status}/{self.new_reason or '-'}"
+        old = f"{self.old_status}/{self.old_reason or '-'}"
+        return f"{self.campaign_id}: {old} -> {self.new_status}/{self.new_reason or '-'}"
