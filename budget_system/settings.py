@@ -6,7 +6,10 @@ With no configuration at all the project runs on embedded defaults: SQLite and
 kombu's filesystem transport as the Celery broker, so no server is needed.
 """
 
+import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -15,7 +18,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# Variables already in the environment win over the file. DJANGO_ENV_FILE names another
+# file, or none at all when empty (the settings tests use that to ignore a local .env).
+_env_file = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    environ.Env.read_env(_env_file)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -48,6 +55,62 @@ def env_positive_int(name: str, default: int) -> int:
     return value
 
 
+def env_non_negative_int(name: str, default: int) -> int:
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of 0 or more.")
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, for error messages that end up in logs."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...], example: str) -> str:
+    """A URL whose scheme must be one we can use, so a typo stops the start.
+
+    Otherwise `postgress://` or `redis//host` surfaces much later as an unrelated error
+    from the database driver or the Celery transport.
+    """
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"{name}={redact_url(raw)!r} is not a supported URL: it must start with "
+            f"{' or '.join(s + '://' for s in schemes)} (for example {example})."
+        )
+    return raw
+
+
+def database_from_url(name: str, default: str) -> dict:
+    url = env_url(
+        name,
+        default,
+        schemes=("postgres", "postgresql", "pgsql", "psql", "sqlite"),
+        example="postgres://postgres@127.0.0.1:5432/budget_system",
+    )
+    config = env.db_url_config(url)
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name}={redact_url(url)!r} names no database: add it after the last /.")
+    return config
+
+
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -59,9 +122,7 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-local-development-key-only-used-when-DJANGO_DEBUG-is-on"
 
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -113,10 +174,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "budget_system.wsgi.application"
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": database_from_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_non_negative_int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Locally the web process, the worker and beat share one SQLite file: wait for a
+    # lock instead of failing at once, and take the write lock when a transaction
+    # starts so two writers cannot deadlock upgrading their read locks.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,11 +216,18 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env_non_negative_int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"DJANGO_LOG_LEVEL={env.str('DJANGO_LOG_LEVEL')!r} is not a log level: "
+        "use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
 
 LOGGING = {
     "version": 1,
@@ -163,12 +236,31 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- Celery -------------------------------------------------------------------------
 # The broker defaults to kombu's filesystem transport so a laptop needs no server.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# --- Cache ---------------------------------------------------------------------------
+# DRF throttling counts requests in the cache: with several gunicorn workers the count
+# must be shared, so production (REDIS_URL set) uses Redis; a single local process is
+# fine with memory.
+REDIS_URL = env_url("REDIS_URL", default="", schemes=("redis", "rediss", "unix"), example="redis://127.0.0.1:6379/0")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "budget_system",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+_BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp", "sqs", "memory")
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", default="filesystem://", schemes=_BROKER_SCHEMES, example="redis://127.0.0.1:6379/0"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_folder = env.path("CELERY_FILESYSTEM_BROKER_DIR", default=BASE_DIR / "var" / "broker")
     Path(_broker_folder).mkdir(parents=True, exist_ok=True)
@@ -181,7 +273,17 @@ else:
     # commit is not held for the default retry budget.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+# Task results are ignored by default (CELERY_TASK_IGNORE_RESULT); a backend is only
+# needed to read one, e.g. from `celery inspect` or a shell.
+CELERY_RESULT_BACKEND = (
+    env_url(
+        "CELERY_RESULT_BACKEND",
+        default="",
+        schemes=("redis", "rediss", "db+postgresql", "db+sqlite", "rpc", "file", "cache+memory"),
+        example="redis://127.0.0.1:6379/2",
+    )
+    or None
+)
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -226,6 +328,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Django REST framework ----------------------------------------------------------
+# DRF reads "<count>/<period>" and only the period's first letter (s, m, h, d); checked
+# here because DRF would only fail on the first throttled request.
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/minute").strip()
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_USER_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_USER_RATE={API_THROTTLE_USER_RATE!r} is not a rate: use <count>/<period>, "
+        "for example 600/minute (period: second, minute, hour or day)."
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -237,7 +348,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "user": env.str("API_THROTTLE_USER_RATE", default="600/minute"),
+        "user": API_THROTTLE_USER_RATE,
     },
     "COERCE_DECIMAL_TO_STRING": True,
 }
