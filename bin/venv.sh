@@ -1,0 +1,45 @@
+# Sourced by bin/start and bin/test: make .venv with Python 3.11+ and install
+# requirements.txt into it, skipping pip when requirements.txt and the interpreter
+# are unchanged since the last successful install.
+# Set PYTHON to choose the interpreter used to create the venv.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+cd "$ROOT"
+
+find_python() {
+    local candidate
+    for candidate in ${PYTHON:-} python3.13 python3.12 python3.11 python3 python; do
+        if command -v "$candidate" >/dev/null 2>&1 \
+            && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    echo "error: Python 3.11 or newer is needed; none found (set PYTHON=/path/to/python3.11)." >&2
+    return 1
+}
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    base_python="$(find_python)"
+    echo "Creating $VENV with $("$base_python" --version)"
+    "$base_python" -m venv "$VENV"
+fi
+
+stamp="$VENV/.requirements.sha256"
+wanted="$("$VENV/bin/python" - <<'PY'
+import hashlib, sys
+digest = hashlib.sha256(open("requirements.txt", "rb").read()).hexdigest()
+print(f"{digest} {sys.version.split()[0]}")
+PY
+)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+    echo "Installing requirements.txt into .venv"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements.txt
+    echo "$wanted" >"$stamp"
+fi
+
+export PATH="$VENV/bin:$PATH"
+export PYTHONUNBUFFERED=1
