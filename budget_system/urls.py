@@ -1,8 +1,16 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from campaigns.api import CampaignListView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("spend.urls")),
+    path("api/v1/campaigns/", CampaignListView.as_view(), name="campaign-list"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Redoc loads its script from a CDN; offline, read /api/schema/ directly.
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]

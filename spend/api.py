@@ -1,0 +1,254 @@
+"""`POST /api/v1/spend/`: an external ETL reports spend (SPEC §8).
+
+The view is a thin caller of `spend.services.spend_ingest`; the serializers here only
+describe the request and the responses for the OpenAPI schema. Items are validated by
+the service, not by a serializer per item, so that 10,000 items cost milliseconds and
+the messages are the same as those of `import_spend`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from spend.services import SpendValidationError, spend_ingest
+
+SPEND_PERMISSIONS = ("spend.add_spend", "spend.change_spend")
+# Generous per item (a pretty-printed item is about 120 bytes); the body is refused
+# before it is parsed when it could not be a list of at most SPEND_API_MAX_ITEMS.
+BODY_BYTES_PER_ITEM = 512
+
+
+def max_items() -> int:
+    return settings.SPEND_API_MAX_ITEMS
+
+
+def max_body_bytes() -> int:
+    return max_items() * BODY_BYTES_PER_ITEM + 1024
+
+
+# --- Request handling pieces ---------------------------------------------------------
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request has too many spend items."
+    default_code = "too_many_items"
+
+
+class MalformedJSON(ParseError):
+    def __init__(self, detail: str, excerpt: str) -> None:
+        super().__init__(detail)
+        self.excerpt = excerpt
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+class DecimalJSONParser(BaseParser):
+    """JSON whose numbers become Decimal, never float, with a cap on the body size.
+
+    Not a subclass of DRF's JSONParser on purpose: DRF buffers a JSONParser's body
+    through `request.body` (Django's 2.5 MB upload cap); here the cap follows
+    SPEND_API_MAX_ITEMS instead, and a too-large body is refused with 413 unread.
+    """
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        limit = max_body_bytes()
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(
+                f"The body is larger than {limit} bytes: send at most {max_items()} spend items per request."
+            )
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise MalformedJSON(f"Malformed JSON: the body is not valid {encoding}: {exc}", "") from None
+        try:
+            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            excerpt = text[max(exc.pos - 20, 0) : exc.pos + 20]
+            raise MalformedJSON(
+                f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", excerpt
+            ) from None
+        except (ValueError, RecursionError) as exc:  # NaN/Infinity, an absurdly long integer, deep nesting
+            raise MalformedJSON(f"Malformed JSON: {exc}", "") from None
+
+
+class CanIngestSpend(BasePermission):
+    message = "This user needs the spend.add_spend and spend.change_spend permissions to report spend."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perms(SPEND_PERMISSIONS))
+
+
+class SpendIngestThrottle(UserRateThrottle):
+    """Per-user rate for spend posts, apart from the general `user` rate.
+
+    The rate is `DEFAULT_THROTTLE_RATES["spend_ingest"]`, falling back to the `user`
+    rate. It is read on each request (DRF's class attribute would keep the rates of
+    import time and ignore overridden settings).
+    """
+
+    scope = "spend_ingest"
+
+    def get_rate(self) -> str | None:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope) or rates.get("user")
+
+
+# --- Schema serializers ----------------------------------------------------------------
+
+MONEY_PATTERN = rf"^\d{{1,{MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES}}}(\.\d{{1,{MONEY_DECIMAL_PLACES}}})?$"
+
+
+class SpendItemSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, help_text="The campaign's id.")
+    date = serializers.DateField(help_text="A day of the brand's calendar (its timezone); not after its today.")
+    daily_spend = serializers.RegexField(
+        MONEY_PATTERN, help_text='USD spent that day, as a decimal string with at most 2 places, e.g. "12.50".'
+    )
+    monthly_spend = serializers.RegexField(
+        MONEY_PATTERN,
+        help_text="USD spent from the 1st of the month up to and including that day; at least daily_spend.",
+    )
+
+
+class SpendIngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Items in the request.")
+    created = serializers.IntegerField(help_text="New (campaign, date) rows.")
+    updated = serializers.IntegerField(help_text="Rows whose figures were replaced.")
+    unchanged = serializers.IntegerField(help_text="Rows that already held these figures (a replay).")
+    brand_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Brands whose campaigns the rule is applied to now."
+    )
+    enforcement = serializers.CharField(
+        help_text='"queued" when the enforcement task was enqueued; "deferred to the periodic sweep" '
+        "when the broker could not be reached (the spend is stored all the same)."
+    )
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True, help_text="The item's position in the list, from 0.")
+    field = serializers.CharField()
+    value = serializers.JSONField(allow_null=True, help_text="The value as received.")
+    message = serializers.CharField()
+
+
+class SpendErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ItemErrorSerializer(many=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _error(status_code: int, detail: str, errors: list[dict[str, Any]]) -> Response:
+    return Response({"detail": detail, "errors": errors}, status=status_code)
+
+
+def _body_error(status_code: int, detail: str, value: Any) -> Response:
+    return _error(status_code, detail, [{"index": None, "field": "body", "value": value, "message": detail}])
+
+
+class SpendIngestView(APIView):
+    # Token first: DRF answers 401 (not 403) only when the first authenticator can
+    # name a WWW-Authenticate scheme. Sessions let staff try it in the browsable API.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [CanIngestSpend]
+    throttle_classes = [SpendIngestThrottle]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        operation_id="spend_report",
+        summary="Report spend (upsert on campaign and date)",
+        description=(
+            "A JSON list of spend items. Each (campaign, date) row is inserted or replaced; all items "
+            "are checked first and nothing is stored if any is bad. After the write, the budget rule "
+            "is applied to every campaign of each brand touched. Needs a token whose user has the "
+            "spend.add_spend and spend.change_spend permissions. At most SPEND_API_MAX_ITEMS "
+            "(default 10,000) items per request."
+        ),
+        request=SpendItemSerializer(many=True),
+        responses={
+            200: SpendIngestResultSerializer,
+            400: OpenApiResponse(SpendErrorSerializer, description="Bad items (each named) or a malformed body."),
+            401: OpenApiResponse(DetailSerializer, description="No valid token."),
+            403: OpenApiResponse(DetailSerializer, description="The user lacks the spend permissions."),
+            413: OpenApiResponse(SpendErrorSerializer, description="Too many items, or too large a body."),
+            415: OpenApiResponse(DetailSerializer, description="The body is not application/json."),
+            429: OpenApiResponse(DetailSerializer, description="Throttled."),
+        },
+        examples=[
+            OpenApiExample(
+                "One campaign's day",
+                # drf-spectacular wraps the example of a list body in a list itself.
+                value={"campaign": 1, "date": "2026-11-24", "daily_spend": "12.50", "monthly_spend": "812.50"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        # DRF reads a body without a content type, or an empty one, as {}: say what is wrong instead.
+        if request.META.get("CONTENT_LENGTH") in (None, "", "0"):
+            return _body_error(status.HTTP_400_BAD_REQUEST, "The body is empty: send a JSON list of spend items.", None)
+        if not request.content_type:
+            raise UnsupportedMediaType("", detail="Send the body as JSON, with Content-Type: application/json.")
+        try:
+            items = request.data
+        except MalformedJSON as exc:
+            return _body_error(status.HTTP_400_BAD_REQUEST, str(exc.detail), exc.excerpt)
+        except PayloadTooLarge as exc:
+            return _body_error(exc.status_code, str(exc.detail), None)
+        if not isinstance(items, list):
+            detail = f"The body must be a JSON list of spend items, not {_json_type(items)}."
+            return _body_error(status.HTTP_400_BAD_REQUEST, detail, _json_type(items))
+        if len(items) > max_items():
+            detail = f"{len(items)} items is more than the {max_items()} allowed per request; split the list."
+            return _body_error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail, len(items))
+        try:
+            result = spend_ingest(items=enumerate(items), source="api", chunk_size=max(len(items), 1))
+        except SpendValidationError as exc:
+            bad_items = len({e.position for e in exc.errors})
+            return _error(
+                status.HTTP_400_BAD_REQUEST,
+                f"{bad_items} of {len(items)} items are invalid; nothing was stored.",
+                [e.as_dict("index") for e in exc.errors],
+            )
+        return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, Decimal)):
+        return "a number"
+    if value is None:
+        return "null"
+    return type(value).__name__
+

@@ -1,0 +1,565 @@
+"""Spend ingestion: validate reported spend, upsert it, then have the rule applied.
+
+The API (`POST /api/v1/spend/`) and the `import_spend` command both call
+`spend_ingest`, so the checks of SPEC §9 live in one place. Validation is plain
+Python over the raw items (no per-item serializer, no query per item): one query
+looks up every campaign and its brand's timezone for a batch, one reads the rows
+already stored for the batch's (campaign, date) pairs, and one statement upserts
+the rows that differ. Everything happens in one transaction, so a bad item anywhere
+means nothing is written; after the commit the enforcement task is enqueued for
+every brand touched, since a brand's totals run over all its campaigns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from budget_system.timezones import local_date
+from campaigns.models import Campaign
+from spend.models import Spend
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("campaign", "date", "daily_spend", "monthly_spend")
+MONEY_FIELDS = ("daily_spend", "monthly_spend")
+CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+# The column holds 14 digits with 2 after the point, so 12 before it.
+MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+# A bigint primary key; larger ids would make PostgreSQL raise instead of not matching.
+MAX_ID = 2**63 - 1
+# Batches for the import command; an API request is one batch (SPEND_API_MAX_ITEMS).
+DEFAULT_CHUNK_SIZE = 10_000
+
+_DECIMAL_TEXT = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DIGITS = re.compile(r"\d+", re.ASCII)
+
+
+class Enforcement:
+    """What became of the enforcement after the write (the response reports it)."""
+
+    PENDING = "pending"  # registered, runs when the outer transaction commits
+    QUEUED = "queued"
+    IN_PROCESS = "applied in-process"
+    DEFERRED = "deferred to the periodic sweep"  # broker unreachable; logged
+    NONE = "none"  # nothing was received
+
+
+@dataclass(frozen=True)
+class SpendItemError:
+    """One problem with one item: where it is, which field, the value as received."""
+
+    position: int  # index in the request, or line number in a CSV file
+    field: str
+    value: Any
+    message: str
+
+    def as_dict(self, position_name: str = "index") -> dict[str, Any]:
+        return {position_name: self.position, "field": self.field, "value": self.value, "message": self.message}
+
+
+class SpendValidationError(Exception):
+    def __init__(self, errors: Sequence[SpendItemError], *, truncated: bool = False) -> None:
+        self.errors = list(errors)
+        self.truncated = truncated
+        super().__init__(f"{len(self.errors)} invalid spend value(s); nothing was stored.")
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    campaign_id: int
+    brand_id: int
+    date: date
+    daily_spend: Decimal
+    monthly_spend: Decimal
+
+
+@dataclass
+class SpendIngestResult:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    brand_ids: list[int] = field(default_factory=list)
+    enforcement: str = Enforcement.PENDING
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "brand_ids": self.brand_ids,
+            "enforcement": self.enforcement,
+        }
+
+
+# --- Parsing one value ----------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    """A value that cannot be read; the message says what was expected."""
+
+
+def _shown(value: Any) -> Any:
+    """The value as it can be echoed back in JSON: short, and never a Decimal or date."""
+    if isinstance(value, (Decimal, date)):
+        return str(value)
+    if isinstance(value, str) and len(value) > 100:
+        return value[:100] + "…"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    text = repr(value)
+    return text if len(text) <= 100 else text[:100] + "…"
+
+
+def _quoted(value: Any) -> str:
+    """The value for a message: strings quoted, numbers as written."""
+    shown = _shown(value)
+    if isinstance(value, str):
+        return repr(shown)
+    if isinstance(value, (Decimal, date)):
+        return shown
+    return json.dumps(shown)
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        dict: "an object",
+        list: "a list",
+        type(None): "null",
+        float: "a number",
+        Decimal: "a number",
+        int: "a number",
+        str: "a string",
+    }.get(type(value), type(value).__name__)
+
+
+def parse_campaign_id(raw: Any) -> int:
+    if isinstance(raw, str):
+        text = raw.strip()
+        # More than 19 digits cannot be a bigint (and int() refuses thousands of digits).
+        if not _DIGITS.fullmatch(text) or len(text) > 19:
+            raise _Invalid("must be a campaign id (a positive whole number)")
+        value = int(text)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        raise _Invalid(f"must be a campaign id (a positive whole number), not {_type_name(raw)}")
+    if not 1 <= value <= MAX_ID:
+        raise _Invalid("must be a campaign id (a positive whole number)")
+    return value
+
+
+def parse_spend_date(raw: Any) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if not isinstance(raw, str):
+        raise _Invalid(f"must be a date as YYYY-MM-DD, not {_type_name(raw)}")
+    text = raw.strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise _Invalid("must be a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Invalid("is not a real calendar date") from None
+
+
+def parse_money(raw: Any) -> Decimal:
+    """A non-negative USD amount with at most 2 decimal places, as a Decimal.
+
+    Decimal strings ("12.50") are the contract; JSON numbers arrive as Decimal (the
+    API parses them without going through float), whole numbers are fine too.
+    """
+    if isinstance(raw, bool):
+        raise _Invalid("must be an amount as a decimal string like \"12.50\", not a boolean")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise _Invalid('must be an amount as a decimal string like "12.50"')
+        value = Decimal(text)
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, float):
+        # Only a Python caller can pass a float; its repr is the shortest exact reading.
+        value = Decimal(repr(raw))
+    else:
+        raise _Invalid(f'must be an amount as a decimal string like "12.50", not {_type_name(raw)}')
+    if not value.is_finite():
+        raise _Invalid("must be a finite amount")
+    if value < 0:
+        raise _Invalid("is negative: spend must be at least 0")
+    if value >= MONEY_LIMIT:
+        raise _Invalid(f"is too large: at most {MONEY_LIMIT - CENT}")
+    try:
+        cents = value.quantize(CENT)
+    except InvalidOperation:
+        raise _Invalid(f"has more than {MONEY_DECIMAL_PLACES} decimal places") from None
+    if cents != value:
+        raise _Invalid(f"has more than {MONEY_DECIMAL_PLACES} decimal places (cents are the smallest unit)")
+    return cents
+
+
+# --- Validating a batch -----------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    position: int
+    campaign_id: int | None = None
+    date: date | None = None
+    daily_spend: Decimal | None = None
+    monthly_spend: Decimal | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    ok: bool = True
+
+
+def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Parsed:
+    parsed = _Parsed(position=position)
+    if not isinstance(item, Mapping):
+        errors.append(
+            SpendItemError(
+                position,
+                "item",
+                _shown(item),
+                f"item must be an object with {', '.join(FIELDS)}, not {_type_name(item)}",
+            )
+        )
+        parsed.ok = False
+        return parsed
+    parsed.raw = item
+    for key in item:
+        if key not in FIELDS:
+            errors.append(
+                SpendItemError(
+                    position,
+                    str(key),
+                    _shown(item[key]),
+                    f"unknown field {str(key)!r}; the fields are {', '.join(FIELDS)}",
+                )
+            )
+            parsed.ok = False
+    readers: dict[str, Callable[[Any], Any]] = {
+        "campaign": parse_campaign_id,
+        "date": parse_spend_date,
+        "daily_spend": parse_money,
+        "monthly_spend": parse_money,
+    }
+    for name, read in readers.items():
+        if name not in item or item[name] is None or item[name] == "":
+            shown = None if name not in item else _shown(item[name])
+            errors.append(SpendItemError(position, name, shown, f"{name} is required"))
+            parsed.ok = False
+            continue
+        try:
+            setattr(parsed, "campaign_id" if name == "campaign" else name, read(item[name]))
+        except _Invalid as exc:
+            errors.append(SpendItemError(position, name, _shown(item[name]), f"{name} {_quoted(item[name])} {exc}"))
+            parsed.ok = False
+    if (
+        parsed.daily_spend is not None
+        and parsed.monthly_spend is not None
+        and parsed.monthly_spend < parsed.daily_spend
+    ):
+        errors.append(
+            SpendItemError(
+                position,
+                "monthly_spend",
+                _shown(item["monthly_spend"]),
+                f"monthly_spend {parsed.monthly_spend} is less than daily_spend {parsed.daily_spend}: "
+                "the month-to-date spend includes the day's",
+            )
+        )
+        parsed.ok = False
+    return parsed
+
+
+class _Batcher:
+    """Validation state shared by the batches of one ingestion (one request or one file)."""
+
+    def __init__(self, *, now: datetime, position_name: str) -> None:
+        self.now = now
+        self.position_name = position_name
+        self.seen: dict[tuple[int, date], int] = {}
+        self.today_by_zone: dict[str, date | None] = {}
+
+    def brand_today(self, zone_name: str) -> date | None:
+        if zone_name not in self.today_by_zone:
+            try:
+                self.today_by_zone[zone_name] = local_date(self.now, zone_name)
+            except (ValueError, LookupError):  # a bad name written straight to the table
+                self.today_by_zone[zone_name] = None
+        return self.today_by_zone[zone_name]
+
+    def validate(self, batch: Sequence[tuple[int, Any]]) -> tuple[list[SpendRow], list[SpendItemError]]:
+        errors: list[SpendItemError] = []
+        parsed = [_parse_item(position, item, errors) for position, item in batch]
+        campaign_ids = {p.campaign_id for p in parsed if p.campaign_id is not None}
+        # One query for the whole batch: which campaigns exist, and their brand's zone.
+        campaigns = {
+            pk: (brand_id, zone_name)
+            for pk, brand_id, zone_name in Campaign.objects.filter(pk__in=campaign_ids)
+            .order_by()
+            .values_list("pk", "brand_id", "brand__timezone")
+        }
+        rows: list[SpendRow] = []
+        for p in parsed:
+            if p.campaign_id is None:
+                continue
+            if p.campaign_id not in campaigns:
+                errors.append(
+                    SpendItemError(
+                        p.position, "campaign", _shown(p.raw["campaign"]), f"campaign {p.campaign_id} does not exist"
+                    )
+                )
+                continue
+            brand_id, zone_name = campaigns[p.campaign_id]
+            if p.date is None:
+                continue
+            brand_today = self.brand_today(zone_name)
+            if brand_today is None:
+                errors.append(
+                    SpendItemError(
+                        p.position,
+                        "campaign",
+                        _shown(p.raw["campaign"]),
+                        f"campaign {p.campaign_id}'s brand has an unknown timezone {zone_name!r}; fix the brand first",
+                    )
+                )
+                continue
+            if p.date > brand_today:
+                errors.append(
+                    SpendItemError(
+                        p.position,
+                        "date",
+                        _shown(p.raw["date"]),
+                        f"date {p.date} is after today ({brand_today}) in the brand's timezone {zone_name}",
+                    )
+                )
+                continue
+            key = (p.campaign_id, p.date)
+            if key in self.seen:
+                errors.append(
+                    SpendItemError(
+                        p.position,
+                        "date",
+                        _shown(p.raw["date"]),
+                        f"duplicate of {self.position_name} {self.seen[key]}: "
+                        f"campaign {p.campaign_id} already has spend dated {p.date}",
+                    )
+                )
+                continue
+            self.seen[key] = p.position
+            if p.ok:
+                rows.append(SpendRow(p.campaign_id, brand_id, p.date, p.daily_spend, p.monthly_spend))
+        errors.sort(key=lambda e: (e.position, FIELDS.index(e.field) if e.field in FIELDS else -1))
+        return rows, errors
+
+
+def spend_items_validate(
+    *, items: Sequence[Any], now: datetime | None = None, position_name: str = "item"
+) -> list[SpendRow]:
+    """Validate items (positions are their indexes); raise SpendValidationError naming each problem."""
+    batcher = _Batcher(now=now or timezone.now(), position_name=position_name)
+    rows, errors = batcher.validate(list(enumerate(items)))
+    if errors:
+        raise SpendValidationError(errors)
+    return rows
+
+
+# --- Writing ----------------------------------------------------------------------------
+
+
+def _stored_figures(rows: Sequence[SpendRow]) -> dict[tuple[int, date], tuple[Decimal, Decimal]]:
+    """The stored (daily, monthly) of the rows' (campaign, date) pairs, in one query.
+
+    The pairs are matched exactly by grouping them on whichever of dates or campaigns
+    has fewer distinct values (a daily feed has one date, a backfill few campaigns), so
+    the OR has few terms.
+    """
+    if not rows:
+        return {}
+    by_date: dict[date, set[int]] = defaultdict(set)
+    by_campaign: dict[int, set[date]] = defaultdict(set)
+    for row in rows:
+        by_date[row.date].add(row.campaign_id)
+        by_campaign[row.campaign_id].add(row.date)
+    if len(by_date) <= len(by_campaign):
+        terms = [Q(date=day, campaign_id__in=ids) for day, ids in by_date.items()]
+    else:
+        terms = [Q(campaign_id=pk, date__in=days) for pk, days in by_campaign.items()]
+    return {
+        (campaign_id, day): (daily, monthly)
+        for campaign_id, day, daily, monthly in Spend.objects.filter(reduce(or_, terms))
+        .order_by()
+        .values_list("campaign_id", "date", "daily_spend", "monthly_spend")
+    }
+
+
+def spend_rows_upsert(*, rows: Sequence[SpendRow]) -> tuple[int, int, int]:
+    """Insert or replace the rows on (campaign, date); return (created, updated, unchanged).
+
+    Rows whose stored figures are already equal are not written at all, so replaying a
+    request leaves the table (including `updated_at`) as it was. The rest go in one
+    INSERT ... ON CONFLICT DO UPDATE, which is also right if a concurrent request
+    inserted the same pair since we looked.
+    """
+    stored = _stored_figures(rows)
+    created = updated = unchanged = 0
+    to_write: list[Spend] = []
+    for row in rows:
+        figures = stored.get((row.campaign_id, row.date))
+        if figures is None:
+            created += 1
+        elif figures == (row.daily_spend, row.monthly_spend):
+            unchanged += 1
+            continue
+        else:
+            updated += 1
+        to_write.append(
+            Spend(
+                campaign_id=row.campaign_id,
+                date=row.date,
+                daily_spend=row.daily_spend,
+                monthly_spend=row.monthly_spend,
+            )
+        )
+    if to_write:
+        Spend.objects.bulk_create(
+            to_write,
+            update_conflicts=True,
+            unique_fields=["campaign", "date"],
+            update_fields=["daily_spend", "monthly_spend", "updated_at"],
+        )
+    return created, updated, unchanged
+
+
+# --- Enforcement after the write -------------------------------------------------------
+
+
+def spend_enforcement_enqueue(*, brand_ids: list[int], source: str) -> bool:
+    """Enqueue the rule for these brands; False (and a logged error) if the broker is down.
+
+    The spend is already committed when this runs, so a broker outage must not turn
+    the request into a failure: the periodic sweep applies the rule within minutes.
+    """
+    from campaigns.tasks import enforce_brand_campaigns
+
+    try:
+        enforce_brand_campaigns.apply_async(args=(brand_ids, source))
+    except Exception:  # any broker/transport error: the data is safe, only the prompt enforcement is lost
+        logger.exception(
+            "Could not enqueue enforce_brand_campaigns for brands %s (source %s): the spend is stored "
+            "and the periodic sweep will apply the rule.",
+            brand_ids,
+            source,
+        )
+        return False
+    return True
+
+
+def _after_commit(result: SpendIngestResult, *, source: str, in_process_fallback: bool) -> Callable[[], None]:
+    def enforce() -> None:
+        if spend_enforcement_enqueue(brand_ids=result.brand_ids, source=source):
+            result.enforcement = Enforcement.QUEUED
+            return
+        result.enforcement = Enforcement.DEFERRED
+        if in_process_fallback:
+            from campaigns.enforcement import brands_enforce
+
+            try:
+                brands_enforce(brand_ids=result.brand_ids, source=source)
+            except Exception:  # the spend is committed; the sweep still catches up
+                logger.exception("Applying the rule in-process for brands %s failed", result.brand_ids)
+            else:
+                result.enforcement = Enforcement.IN_PROCESS
+
+    return enforce
+
+
+# --- The one entry point -----------------------------------------------------------------
+
+
+def _batches(items: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for entry in items:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def spend_ingest(
+    *,
+    items: Iterable[tuple[int, Any]],
+    source: str,
+    now: datetime | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    position_name: str = "item",
+    max_errors: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    in_process_fallback: bool = False,
+) -> SpendIngestResult:
+    """Validate and upsert spend items, all or nothing; enforce for their brands after commit.
+
+    `items` are (position, item) pairs: the position (an index, a line number) names
+    the item in errors. Items are read in batches of `chunk_size` (a request is one
+    batch: one lookup query, one read of the stored rows, one upsert statement). A bad
+    item anywhere raises SpendValidationError with every problem found (up to
+    `max_errors`), and the transaction is rolled back. `in_process_fallback` applies
+    the rule in this process when the broker cannot be reached (for the command,
+    where a few seconds more do not matter).
+    """
+    batcher = _Batcher(now=now or timezone.now(), position_name=position_name)
+    result = SpendIngestResult()
+    brand_ids: set[int] = set()
+    errors: list[SpendItemError] = []
+    truncated = False
+    with transaction.atomic():
+        for batch in _batches(items, chunk_size):
+            rows, batch_errors = batcher.validate(batch)
+            result.received += len(batch)
+            errors.extend(batch_errors)
+            if max_errors is not None and len(errors) >= max_errors:
+                truncated = True
+                errors = errors[:max_errors]
+                break
+            if not errors:
+                # Nothing is kept if a later batch is bad: the transaction rolls back.
+                created, updated, unchanged = spend_rows_upsert(rows=rows)
+                result.created += created
+                result.updated += updated
+                result.unchanged += unchanged
+                brand_ids.update(row.brand_id for row in rows)
+            if on_progress is not None:
+                on_progress(len(batch))
+        if errors:
+            raise SpendValidationError(errors, truncated=truncated)
+        result.brand_ids = sorted(brand_ids)
+        if result.brand_ids:
+            # Every brand touched, even if its rows were unchanged: applying the rule
+            # again is harmless and repairs an enforcement lost to a broker outage.
+            transaction.on_commit(_after_commit(result, source=source, in_process_fallback=in_process_fallback))
+        else:
+            result.enforcement = Enforcement.NONE
+    return result
