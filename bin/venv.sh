@@ -36,8 +36,13 @@ print(f"{digest} {sys.version.split()[0]}")
 PY
 )"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    echo "Installing requirements.txt into .venv"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements.txt
+    echo "Installing requirements.txt into .venv (log: .venv/pip-install.log)"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -r requirements.txt \
+        >"$VENV/pip-install.log" 2>&1; then
+        tail -n 30 "$VENV/pip-install.log" >&2
+        echo "error: pip could not install requirements.txt (full log: .venv/pip-install.log)" >&2
+        exit 1
+    fi
     echo "$wanted" >"$stamp"
 fi
 
