@@ -67,7 +67,9 @@ def campaigns_with_spend(campaigns: QuerySet[Campaign], *, now: datetime) -> Que
     ).order_by("-date")
     return campaigns.annotate(brand_today=brand_today, brand_month_start=brand_month_start).annotate(
         today_spend=Coalesce(
-            Subquery(todays_row.values("daily_spend")[:1], output_field=money), Value(Decimal("0.00")), output_field=money
+            Subquery(todays_row.values("daily_spend")[:1], output_field=money),
+            Value(Decimal("0.00")),
+            output_field=money,
         ),
         month_to_date_spend=Coalesce(
             Subquery(latest_row_this_month.values("monthly_spend")[:1], output_field=money),
@@ -127,7 +129,10 @@ class FilterErrorSerializer(serializers.Serializer):
 
 def _filter_error(name: str, value: str, message: str) -> ValidationError:
     return ValidationError(
-        {"detail": f"Invalid filter {name}={value!r}: {message}", "errors": [{"field": name, "value": value, "message": message}]}
+        {
+            "detail": f"Invalid filter {name}={value!r}: {message}",
+            "errors": [{"field": name, "value": value, "message": message}],
+        }
     )
 
 
@@ -174,4 +179,3 @@ class CampaignListView(generics.ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any):
         return super().get(request, *args, **kwargs)
-

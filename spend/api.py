@@ -251,4 +251,3 @@ def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     return type(value).__name__
-

@@ -188,7 +188,7 @@ def parse_money(raw: Any) -> Decimal:
     API parses them without going through float), whole numbers are fine too.
     """
     if isinstance(raw, bool):
-        raise _Invalid("must be an amount as a decimal string like \"12.50\", not a boolean")
+        raise _Invalid('must be an amount as a decimal string like "12.50", not a boolean')
     if isinstance(raw, str):
         text = raw.strip()
         if not _DECIMAL_TEXT.fullmatch(text):

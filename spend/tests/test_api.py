@@ -113,7 +113,11 @@ def test_spend_is_stored_and_counted(etl):
     first, second = CampaignFactory(), CampaignFactory()
     response = etl.post(
         SPEND_URL,
-        [item(first.pk), item(second.pk, daily="2.5", monthly=" 40 "), item(first.pk, day=TODAY - dt.timedelta(days=1))],
+        [
+            item(first.pk),
+            item(second.pk, daily="2.5", monthly=" 40 "),
+            item(first.pk, day=TODAY - dt.timedelta(days=1)),
+        ],
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -333,9 +337,15 @@ def test_campaigns_show_spend_in_each_brands_calendar(reader):
     utc = CampaignFactory(brand=BrandFactory(timezone="UTC"), monthly_budget=Decimal("900.00"))
     idle = CampaignFactory(brand=new_york.brand)
     # New York's today is the 23rd: its row for the 24th is in the future and ignored.
-    SpendFactory(campaign=new_york, date=dt.date(2026, 11, 23), daily_spend=Decimal("30.00"), monthly_spend=Decimal("300.00"))
-    SpendFactory(campaign=new_york, date=dt.date(2026, 11, 24), daily_spend=Decimal("99.00"), monthly_spend=Decimal("399.00"))
-    SpendFactory(campaign=utc, date=dt.date(2026, 11, 24), daily_spend=Decimal("10.00"), monthly_spend=Decimal("110.00"))
+    SpendFactory(
+        campaign=new_york, date=dt.date(2026, 11, 23), daily_spend=Decimal("30.00"), monthly_spend=Decimal("300.00")
+    )
+    SpendFactory(
+        campaign=new_york, date=dt.date(2026, 11, 24), daily_spend=Decimal("99.00"), monthly_spend=Decimal("399.00")
+    )
+    SpendFactory(
+        campaign=utc, date=dt.date(2026, 11, 24), daily_spend=Decimal("10.00"), monthly_spend=Decimal("110.00")
+    )
     SpendFactory(campaign=utc, date=dt.date(2026, 10, 31), daily_spend=Decimal("5.00"), monthly_spend=Decimal("999.00"))
     response = reader.get(CAMPAIGNS_URL)
     assert response.status_code == 200
@@ -361,7 +371,9 @@ def test_campaigns_show_spend_in_each_brands_calendar(reader):
 
 def test_month_to_date_is_zero_after_the_month_rolls_over(reader):
     campaign = CampaignFactory()
-    SpendFactory(campaign=campaign, date=dt.date(2026, 11, 30), daily_spend=Decimal("5.00"), monthly_spend=Decimal("500.00"))
+    SpendFactory(
+        campaign=campaign, date=dt.date(2026, 11, 30), daily_spend=Decimal("5.00"), monthly_spend=Decimal("500.00")
+    )
     with time_machine.travel(dt.datetime(2026, 12, 1, 0, 30, tzinfo=dt.UTC), tick=False):
         row = reader.get(CAMPAIGNS_URL).json()["results"][0]
     assert (row["brand_today"], row["today_spend"], row["month_to_date_spend"]) == ("2026-12-01", "0.00", "0.00")
@@ -388,7 +400,9 @@ def test_campaigns_filter_by_brand_and_status(reader):
 def test_an_invalid_filter_is_400_naming_it(reader, params, field, value):
     response = reader.get(CAMPAIGNS_URL, params)
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"field": field, "value": value, "message": response.json()["errors"][0]["message"]}]
+    assert response.json()["errors"] == [
+        {"field": field, "value": value, "message": response.json()["errors"][0]["message"]}
+    ]
     assert f"{field}={value!r}" in response.json()["detail"]
 
 
@@ -401,4 +415,3 @@ def test_campaign_list_queries_do_not_grow_with_campaigns(reader, size, django_a
         response = reader.get(CAMPAIGNS_URL)
     assert response.json()["count"] == size
     assert all(row["month_to_date_spend"] == "10.00" for row in response.json()["results"])
-

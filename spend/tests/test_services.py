@@ -140,8 +140,12 @@ def test_validation_costs_one_query_however_many_items(size, django_assert_num_q
 @pytest.mark.django_db
 def test_upsert_creates_replaces_and_leaves_equal_rows_untouched():
     campaign = CampaignFactory()
-    kept = SpendFactory(campaign=campaign, date=dt.date(2026, 11, 1), daily_spend=Decimal("5"), monthly_spend=Decimal("5"))
-    replaced = SpendFactory(campaign=campaign, date=dt.date(2026, 11, 2), daily_spend=Decimal("6"), monthly_spend=Decimal("11"))
+    kept = SpendFactory(
+        campaign=campaign, date=dt.date(2026, 11, 1), daily_spend=Decimal("5"), monthly_spend=Decimal("5")
+    )
+    replaced = SpendFactory(
+        campaign=campaign, date=dt.date(2026, 11, 2), daily_spend=Decimal("6"), monthly_spend=Decimal("11")
+    )
     kept_updated_at = Spend.objects.get(pk=kept.pk).updated_at
     rows = [
         SpendRow(campaign.pk, campaign.brand_id, dt.date(2026, 11, 1), Decimal("5.00"), Decimal("5.00")),

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         if options["batch_size"] < 1 or options["max_errors"] < 1:
             raise CommandError("--batch-size and --max-errors must be at least 1.")
         with _open_csv(name, options.get("stdin")) as stream:
-            reader = csv.reader(stream)
+            # strict: a stray or unterminated quote is an error, not a silently merged field.
+            reader = csv.reader(stream, strict=True)
             columns = _read_header(reader, name)
             show = self.stderr.isatty() if options["progress"] is None else options["progress"]
             total = _count_rows(name) if show and name != "-" else None
@@ -77,11 +78,11 @@ class Command(BaseCommand):
             except SpendValidationError as exc:
                 bar.close()
                 for error in exc.errors:
-                    self.stderr.write(f"{name} line {error.position}: {error.message} [field {error.field}, value {error.value!r}]")
+                    self.stderr.write(
+                        f"{name} line {error.position}: {error.message} [field {error.field}, value {error.value!r}]"
+                    )
                 more = f" (stopped after the first {len(exc.errors)})" if exc.truncated else ""
-                raise CommandError(
-                    f"{len(exc.errors)} error(s) in {name}{more}; nothing was imported."
-                ) from None
+                raise CommandError(f"{len(exc.errors)} error(s) in {name}{more}; nothing was imported.") from None
             finally:
                 bar.close()
         self.stdout.write(
@@ -97,8 +98,9 @@ def _open_csv(name: str, stdin: IO[str] | None) -> Iterator[IO[str]]:
         return
     path = Path(name)
     try:
-        # utf-8-sig: spreadsheet exports often start with a byte-order mark.
-        stream = path.open(newline="", encoding="utf-8-sig")
+        # utf-8-sig: spreadsheet exports often start with a byte-order mark. Bytes that are
+        # not UTF-8 stay as escapes, so the checks name the line and field that holds them.
+        stream = path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
     except FileNotFoundError:
         raise CommandError(f"File not found: {name}") from None
     except OSError as exc:
@@ -141,10 +143,11 @@ def _items(reader: Any, columns: list[str], name: str) -> Iterator[tuple[int, di
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise CommandError(f"{name} line {reader.line_num + 1}: malformed CSV: {exc}; nothing was imported.") from None
+            raise CommandError(f"{name} line {reader.line_num}: malformed CSV: {exc}; nothing was imported.") from None
         if not record:  # a blank line
             continue
-        item = dict(zip(columns, record))
+        # A short record leaves fields out (named as missing); a long one gets "column N" keys.
+        item = dict(zip(columns, record, strict=False))
         for position in range(len(columns), len(record)):
             item[f"column {position + 1}"] = record[position]
         yield reader.line_num, item
