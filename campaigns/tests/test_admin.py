@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from brands.tests.factories import BrandFactory
+from campaigns.admin import CampaignAdmin
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
 from dayparting.models import DaypartingSchedule
@@ -283,6 +284,30 @@ def test_a_stale_campaign_form_does_not_undo_a_pause_the_system_made_meanwhile(
         response = staff_client.post(url, data)
 
     assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.status, campaign.pause_reason) == (
+        "Launch renamed",
+        S.PAUSED_BY_SYSTEM,
+        R.DAILY_BUDGET,
+    )
+
+
+def test_a_pause_written_while_the_campaign_form_saves_is_kept(staff_client, monkeypatch):
+    """The race the read-only field cannot close: the system writes between the admin's
+    read of the campaign and its save. The save writes only the edited columns."""
+    campaign = CampaignFactory(name="Launch")
+    url = change_url(campaign)
+    data = change_form_data(staff_client.get(url))
+    data["name"] = "Launch renamed"
+    save_form = CampaignAdmin.save_form
+
+    def system_pauses_meanwhile(self, request, form, change):
+        Campaign.objects.filter(pk=campaign.pk).update(status=S.PAUSED_BY_SYSTEM, pause_reason=R.DAILY_BUDGET)
+        return save_form(self, request, form, change)
+
+    monkeypatch.setattr(CampaignAdmin, "save_form", system_pauses_meanwhile)
+    assert staff_client.post(url, data).status_code == 302
+
     campaign.refresh_from_db()
     assert (campaign.name, campaign.status, campaign.pause_reason) == (
         "Launch renamed",
