@@ -32,8 +32,10 @@ def frozen_now():
 
 
 @pytest.fixture
-def fresh_throttles():
-    # Throttle history lives in the cache; one test's requests must not throttle the next.
+def fresh_throttles(settings):
+    # Throttle counts live in the cache: a private, empty one per test, so one test's
+    # requests never throttle the next and no shared Redis database is flushed.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "spend-api"}}
     cache.clear()
     yield
     cache.clear()

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import hypothesis
 import pytest
 import schemathesis
 from django.contrib.auth.models import Permission
@@ -11,7 +12,6 @@ from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import override_settings
-from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -76,7 +76,9 @@ def wsgi_calls_in_the_test_transaction(settings):
 
 
 @pytest.fixture
-def token_headers(django_user_model):
+def token_headers(django_user_model, settings):
+    # A private, empty cache for the throttle counts (never flush a shared Redis).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fuzz"}}
     cache.clear()
     user = django_user_model.objects.create_user("fuzzer")
     user.user_permissions.add(*Permission.objects.filter(codename__in=["add_spend", "change_spend", "view_campaign"]))
@@ -89,7 +91,7 @@ def token_headers(django_user_model):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis.settings(max_examples=40, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_the_api_never_answers_5xx_and_keeps_to_its_schema(case, wsgi_calls_in_the_test_transaction, token_headers):
     response = case.call(headers=token_headers)
     case.validate_response(
