@@ -20,3 +20,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # Each test run gets its own in-memory cache: a shared Redis cache would carry throttle
 # counts from one test (or one concurrent run) into the next.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Static files are not collected for tests; an empty folder keeps whitenoise from warning
+# about a missing STATIC_ROOT on every request.
+STATIC_ROOT = BASE_DIR / "var" / "test-staticfiles"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
