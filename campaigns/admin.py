@@ -127,10 +127,23 @@ class FirstRowsInlineFormSet(BaseInlineFormSet):
     max_rows: int = 20
 
     def get_queryset(self):
-        # Kept evaluated: the formset indexes into it for every row.
+        # One queryset object, kept: the formset indexes into it for every row.
         if not hasattr(self, "_first_rows"):
-            self._first_rows = super().get_queryset()[: self.max_rows]
+            queryset = super().get_queryset()
+            if self.is_bound:
+                # The rows the page showed, even if others have sorted in before them
+                # since: re-slicing would silently drop the edits to the rows pushed out.
+                queryset = queryset.filter(pk__in=self._posted_pks())
+            else:
+                queryset = queryset[: self.max_rows]
+            self._first_rows = queryset
         return self._first_rows
+
+    def _posted_pks(self) -> list[str]:
+        pk_name = self.model._meta.pk.name
+        shown = min(self.initial_form_count(), self.max_rows)
+        posted = (self.data.get(f"{self.add_prefix(i)}-{pk_name}", "") for i in range(shown))
+        return [pk for pk in posted if pk.isdigit()]
 
 
 class FirstRowsInline:

@@ -4,6 +4,7 @@ and the rule re-applied to the brand's campaigns after a budget or timezone chan
 import datetime
 from decimal import Decimal
 
+import factory
 import pytest
 import time_machine
 from django.urls import reverse
@@ -76,6 +77,22 @@ def test_brand_page_shows_the_first_50_campaigns_with_status_read_only(staff_cli
     assert len(inline.formset.forms) == 50
     assert "status" not in inline.formset.forms[0].fields and "pause_reason" not in inline.formset.forms[0].fields
     assert "All 55 campaigns of this brand" in response.content.decode()
+
+
+def test_an_edit_to_the_last_campaign_shown_is_saved_when_a_new_one_sorts_in_before_it(staff_client):
+    brand = BrandFactory()
+    CampaignFactory.create_batch(50, brand=brand, name=factory.Sequence(lambda n: f"c{n:03}"))
+    last_shown = Campaign.objects.filter(brand=brand).order_by("name").last()
+    url = change_url(brand)
+    data = change_form_data(staff_client.get(url))
+    assert data["campaigns-49-id"] == last_shown.pk
+    CampaignFactory(brand=brand, name="a new campaign, first by name")
+    data["campaigns-49-daily_budget"] = "42.00"
+
+    assert staff_client.post(url, data).status_code == 302
+
+    last_shown.refresh_from_db()
+    assert last_shown.daily_budget == Decimal("42.00")
 
 
 @time_machine.travel(LATE_EVENING_UTC, tick=False)
