@@ -6,6 +6,8 @@ read-only and never writes them, and every save or ops action goes through
 `campaigns/enforcement.py`, which applies the rule and writes the audit rows.
 """
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -49,12 +51,17 @@ class TimezoneInput(forms.TextInput):
 
     @classmethod
     def datalist(cls) -> SafeString:
-        options = format_html_join("", '<option value="{}">', ((name,) for name in sorted(timezone_names())))
-        return format_html('<datalist id="{}">{}</datalist>', cls.datalist_id, options)
+        return _timezone_datalist(cls.datalist_id)
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         html = super().render(name, value, attrs, renderer)
         return html + self.datalist() if self.with_datalist else html
+
+
+@functools.cache
+def _timezone_datalist(datalist_id: str) -> SafeString:
+    options = format_html_join("", '<option value="{}">', ((name,) for name in sorted(timezone_names())))
+    return format_html('<datalist id="{}">{}</datalist>', datalist_id, options)
 
 
 class AutocompleteFilter(admin.RelatedFieldListFilter):

@@ -63,8 +63,8 @@ class AdminWorld:
             add_status_change(self.campaign, user=self.user)
 
     def first(self, model):
-        field = "campaign" if model is not Campaign else "pk"
-        return model.objects.filter(**{field: self.campaign.pk}).first()
+        """The newest row of `model` (spend, window, audit row) of the focus campaign."""
+        return model.objects.filter(campaign=self.campaign).first()
 
 
 def add_status_change(campaign: Campaign, *, user=None) -> CampaignStatusChange:
@@ -133,7 +133,7 @@ def change_url(obj) -> str:
 # --- Pages render, at a fixed number of queries ------------------------------------------
 
 
-def test_every_registered_admin_list_and_add_page_renders(staff_client):
+def test_every_registered_admin_list_add_and_change_page_renders(staff_client):
     AdminWorld(None).grow(2)
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
@@ -142,6 +142,9 @@ def test_every_registered_admin_list_and_add_page_renders(staff_client):
         if model_admin.has_add_permission(response.wsgi_request):
             response = staff_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
             assert response.status_code == 200, f"{opts.label} add: {response.status_code}"
+        if (obj := model._default_manager.first()) is not None:
+            response = staff_client.get(change_url(obj))
+            assert response.status_code == 200, f"{opts.label} change: {response.status_code}"
 
 
 def test_campaign_pages_cost_the_same_queries_at_3_and_60_rows(staff_client, staff_user, django_assert_max_num_queries):
