@@ -384,8 +384,8 @@ def demo_data_create(
             report(f"{summary.campaigns}/{campaigns} campaigns, {summary.spend_rows} spend rows")
 
     if enforce:
-        # After the commit: the rule writes its own batches and audit rows, and the
-        # data is kept even if enforcement fails (the next sweep applies it anyway).
+        # Outside the data's transaction: the rule writes its own locked batches with
+        # their audit rows, and the data stays even if this fails (the next sweep applies it).
         summary.enforcement = campaigns_enforce(campaigns=_campaigns_of(summary.brand_ids), source="command")
         report(f"enforcement: {summary.enforcement.as_dict()}")
     summary.statuses = {
