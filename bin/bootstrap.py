@@ -68,9 +68,10 @@ def main() -> None:
 
     port = os.environ.get("PORT", "8000")
     print(f"\nAdmin: http://127.0.0.1:{port}/admin/  user: {ADMIN_USERNAME}", flush=True)
-    if password is not None:
-        source = "DJANGO_SUPERUSER_PASSWORD" if os.environ.get("DJANGO_SUPERUSER_PASSWORD") else "generated"
-        print(f"Admin password ({source}, shown once): {password}", flush=True)
+    if password is not None and os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+        print("Admin password: the value of DJANGO_SUPERUSER_PASSWORD", flush=True)
+    elif password is not None:
+        print(f"Admin password (generated, shown once): {password}", flush=True)
     else:
         print("Admin user exists already (reset with: .venv/bin/python manage.py changepassword admin)", flush=True)
     print(flush=True)
