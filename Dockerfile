@@ -15,7 +15,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=app:app . .
-RUN mkdir -p /app/var /app/staticfiles && chown app:app /app/var /app/staticfiles
+# The app user writes var/, staticfiles/ and gunicorn's control socket under its home, /app.
+RUN mkdir -p /app/var /app/staticfiles && chown app:app /app /app/var /app/staticfiles
 
 USER app
 

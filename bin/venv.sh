@@ -28,6 +28,11 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$base_python" -m venv "$VENV"
 fi
 
+if ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "error: $VENV has $("$VENV/bin/python" --version 2>&1); 3.11 or newer is needed: remove .venv and rerun." >&2
+    exit 1
+fi
+
 stamp="$VENV/.requirements.sha256"
 wanted="$("$VENV/bin/python" - <<'PY'
 import hashlib, sys
