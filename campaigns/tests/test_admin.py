@@ -411,6 +411,26 @@ def test_a_new_campaign_gets_the_rule_at_once(staff_client, django_capture_on_co
 
 
 @time_machine.travel(NOW, tick=False)
+def test_moving_a_campaign_to_another_brand_re_decides_both_brands(staff_client, django_capture_on_commit_callbacks):
+    capped = BrandFactory(daily_budget=Decimal("100"))
+    spender = CampaignFactory(brand=capped, status=S.PAUSED_BY_SYSTEM, pause_reason=R.BRAND_DAILY_BUDGET)
+    SpendFactory(campaign=spender, date=TODAY, daily_spend=Decimal("100"))
+    sibling = CampaignFactory(brand=capped, status=S.PAUSED_BY_SYSTEM, pause_reason=R.BRAND_DAILY_BUDGET)
+    uncapped = BrandFactory()
+    url = change_url(spender)
+    data = change_form_data(staff_client.get(url))
+    data["brand"] = uncapped.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post(url, data).status_code == 302
+
+    spender.refresh_from_db()
+    sibling.refresh_from_db()
+    assert (spender.brand, spender.status, spender.pause_reason) == (uncapped, S.ACTIVE, "")
+    assert (sibling.status, sibling.pause_reason) == (S.ACTIVE, "")
+
+
+@time_machine.travel(NOW, tick=False)
 def test_deleting_a_campaign_re_decides_its_brand_siblings(staff_client, django_capture_on_commit_callbacks):
     brand = BrandFactory(daily_budget=Decimal("100"))
     spender = CampaignFactory(brand=brand)
