@@ -34,8 +34,8 @@ class Spend(models.Model):
             ),
         ]
         indexes = [
-            # The admin spend list and date hierarchy: ORDER BY date DESC.
-            models.Index(fields=["-date"], name="spend_date_idx"),
+            # The admin spend list and date hierarchy: ORDER BY date DESC, campaign_id.
+            models.Index(fields=["-date", "campaign"], name="spend_date_campaign_idx"),
         ]
 
     def __str__(self) -> str:

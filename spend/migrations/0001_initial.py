@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'spend',
                 'ordering': ['-date', 'campaign_id'],
-                'indexes': [models.Index(fields=['-date'], name='spend_date_idx')],
+                'indexes': [models.Index(fields=['-date', 'campaign'], name='spend_date_campaign_idx')],
                 'constraints': [models.UniqueConstraint(fields=('campaign', 'date'), name='spend_unique_campaign_date'), models.CheckConstraint(condition=models.Q(('daily_spend__gte', 0)), name='spend_daily_non_negative'), models.CheckConstraint(condition=models.Q(('monthly_spend__gte', models.F('daily_spend'))), name='spend_monthly_at_least_daily', violation_error_message='monthly_spend must be at least daily_spend.')],
             },
         ),
