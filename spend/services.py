@@ -232,6 +232,14 @@ class _Parsed:
     ok: bool = True
 
 
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "campaign": parse_campaign_id,
+    "date": parse_spend_date,
+    "daily_spend": parse_money,
+    "monthly_spend": parse_money,
+}
+
+
 def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Parsed:
     parsed = _Parsed(position=position)
     if not isinstance(item, Mapping):
@@ -257,13 +265,7 @@ def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Pars
                 )
             )
             parsed.ok = False
-    readers: dict[str, Callable[[Any], Any]] = {
-        "campaign": parse_campaign_id,
-        "date": parse_spend_date,
-        "daily_spend": parse_money,
-        "monthly_spend": parse_money,
-    }
-    for name, read in readers.items():
+    for name, read in _READERS.items():
         if name not in item or item[name] is None or item[name] == "":
             shown = None if name not in item else _shown(item[name])
             errors.append(SpendItemError(position, name, shown, f"{name} is required"))
