@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "brands",
     "campaigns",
@@ -330,12 +331,19 @@ CELERY_BEAT_SCHEDULE = {
 # --- Django REST framework ----------------------------------------------------------
 # DRF reads "<count>/<period>" and only the period's first letter (s, m, h, d); checked
 # here because DRF would only fail on the first throttled request.
-API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/minute").strip()
-if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_USER_RATE):
-    raise ImproperlyConfigured(
-        f"API_THROTTLE_USER_RATE={API_THROTTLE_USER_RATE!r} is not a rate: use <count>/<period>, "
-        "for example 600/minute (period: second, minute, hour or day)."
-    )
+def env_rate(name: str, default: str) -> str:
+    rate = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(
+            f"{name}={rate!r} is not a rate: use <count>/<period>, "
+            "for example 600/minute (period: second, minute, hour or day)."
+        )
+    return rate
+
+
+API_THROTTLE_USER_RATE = env_rate("API_THROTTLE_USER_RATE", default="600/minute")
+# Spend posts have their own bucket, so a busy ETL does not starve reads, and vice versa.
+API_THROTTLE_SPEND_RATE = env_rate("API_THROTTLE_SPEND_RATE", default="600/minute")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -349,6 +357,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": API_THROTTLE_USER_RATE,
+        "spend_ingest": API_THROTTLE_SPEND_RATE,
     },
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -358,6 +367,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Report campaign spend and read campaign status.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's scripts are served from our static files, not a CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Most spend items one API request may carry.

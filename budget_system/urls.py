@@ -11,6 +11,5 @@ urlpatterns = [
     path("api/v1/", include("spend.urls")),
     path("api/v1/campaigns/", CampaignListView.as_view(), name="campaign-list"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Redoc loads its script from a CDN; offline, read /api/schema/ directly.
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]
