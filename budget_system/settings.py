@@ -268,6 +268,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_folder),
         "data_folder_out": str(_broker_folder),
+        # Else kombu writes its exchange tables to ./control in whatever folder it runs.
+        "control_folder": str(Path(_broker_folder) / "control"),
     }
 else:
     # Fail fast when the broker is down, so a web request that enqueues after
