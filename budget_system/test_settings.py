@@ -5,6 +5,8 @@ DATABASE_URL / REDIS_URL pick PostgreSQL and Redis when given (CI gives them).
 
 import os
 
+# A developer's .env (their dev broker and database) must not leak into the tests.
+os.environ.setdefault("DJANGO_ENV_FILE", "")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789")
 
 from budget_system.settings import *  # noqa: E402,F403

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from brands.models import Brand
-from budget_system.timezones import local_date, month_start
+from budget_system.timezones import local_date, month_start, timezone_names
 from campaigns.models import Campaign, CampaignStatusChange
 from dayparting.models import DaypartingSchedule
 from dayparting.windows import Window, any_window_contains
@@ -34,8 +34,8 @@ Reason = Campaign.PauseReason
 DAILY_REASONS = (Reason.DAILY_BUDGET, Reason.BRAND_DAILY_BUDGET)
 MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
 
-# Campaigns written per transaction: short enough that row locks are held briefly.
-WRITE_BATCH_SIZE = 1000
+# Campaigns decided and written per transaction: row locks are held briefly.
+BATCH_SIZE = 1000
 
 ZERO = Decimal("0.00")
 
@@ -148,7 +148,7 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
 
     Brands are grouped by their local date (at most three at any instant), so the
     number of queries is fixed however many campaigns and brands there are:
-    one for the brands, two per local date, one for the windows.
+    one for the brands, one for the windows, two per local date.
     """
     brands = {
         row["id"]: row
@@ -158,15 +158,35 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
     }
     brand_ids_by_today: dict[date, list[int]] = defaultdict(list)
     for brand in brands.values():
+        # A row written straight to the table can hold a name no validation saw; one
+        # bad brand must not stop enforcement for all the others.
+        if brand["timezone"] not in timezone_names():
+            logger.error(
+                "brand %s has unknown timezone %r: its campaigns are not enforced until it is fixed",
+                brand["id"],
+                brand["timezone"],
+            )
+            continue
         brand["today"] = local_date(now, brand["timezone"])
         brand_ids_by_today[brand["today"]].append(brand["id"])
 
+    # Windows of every campaign in the set, whatever its flag: the flag is read in
+    # another statement, and a flag switched on in between must still find its windows.
     windows_by_campaign: dict[int, list[Window]] = defaultdict(list)
     for row in (
-        DaypartingSchedule.objects.filter(campaign__in=campaigns.filter(is_dayparting_enabled=True))
-        .values("campaign_id", "day_of_week", "start_time", "end_time", "timezone")
+        DaypartingSchedule.objects.filter(campaign__in=campaigns)
+        .values("id", "campaign_id", "day_of_week", "start_time", "end_time", "timezone")
         .order_by()
     ):
+        if row["timezone"] not in timezone_names():
+            logger.error(
+                "dayparting window %s of campaign %s has unknown timezone %r: it counts as closed",
+                row["id"],
+                row["campaign_id"],
+                row["timezone"],
+            )
+            continue
+        del row["id"]
         windows_by_campaign[row.pop("campaign_id")].append(Window(**row))
 
     stored: list[StoredCampaign] = []
@@ -250,67 +270,44 @@ class StatusChange:
     details: dict[str, str]
 
 
-def _write_changes(
-    changes: Sequence[StatusChange],
-    *,
-    source: str,
-    actor: str,
-    user=None,
-    now: datetime,
-    summary: EnforcementSummary,
-) -> None:
-    """Write each change whose campaign still holds the state it was decided from.
+def _write_changes(changes: Sequence[StatusChange], *, source: str, actor: str, user, now: datetime) -> None:
+    """Write the changes and their audit rows; the caller holds the rows' locks."""
+    # One UPDATE per target state (at most six) is far cheaper than a CASE per row.
+    ids_by_target: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for change in changes:
+        ids_by_target[(change.new_status, change.new_reason)].append(change.campaign_id)
+    for (new_status, new_reason), ids in ids_by_target.items():
+        Campaign.objects.filter(pk__in=ids).update(status=new_status, pause_reason=new_reason, updated_at=now)
+    CampaignStatusChange.objects.bulk_create(
+        CampaignStatusChange(
+            campaign_id=change.campaign_id,
+            created_at=now,
+            old_status=change.old_status,
+            new_status=change.new_status,
+            old_reason=change.old_reason,
+            new_reason=change.new_reason,
+            actor=actor,
+            user=user,
+            source=source,
+            details=change.details,
+        )
+        for change in changes
+    )
 
-    The batch's rows are locked (in id order, so overlapping runs cannot deadlock)
-    and re-read inside the transaction: a change that another run or an ops action
-    made meanwhile wins, and this run writes neither the status nor an audit row.
-    """
-    for start in range(0, len(changes), WRITE_BATCH_SIZE):
-        batch = changes[start : start + WRITE_BATCH_SIZE]
-        with transaction.atomic():
-            current = {
-                pk: (status, reason)
-                for pk, status, reason in Campaign.objects.select_for_update()
-                .filter(pk__in=[change.campaign_id for change in batch])
-                .order_by("pk")
-                .values_list("pk", "status", "pause_reason")
-            }
-            won = [c for c in batch if current.get(c.campaign_id) == (c.old_status, c.old_reason)]
-            if not won:
-                continue
-            # One UPDATE per target state (at most six) is far cheaper than a CASE per row.
-            ids_by_target: dict[tuple[str, str], list[int]] = defaultdict(list)
-            for c in won:
-                ids_by_target[(c.new_status, c.new_reason)].append(c.campaign_id)
-            for (new_status, new_reason), ids in ids_by_target.items():
-                Campaign.objects.filter(pk__in=ids).update(status=new_status, pause_reason=new_reason, updated_at=now)
-            CampaignStatusChange.objects.bulk_create(
-                CampaignStatusChange(
-                    campaign_id=c.campaign_id,
-                    created_at=now,
-                    old_status=c.old_status,
-                    new_status=c.new_status,
-                    old_reason=c.old_reason,
-                    new_reason=c.new_reason,
-                    actor=actor,
-                    user=user,
-                    source=source,
-                    details=c.details,
-                )
-                for c in won
-            )
-        for c in won:
-            summary.count(c.old_status, c.new_status)
-            logger.info(
-                "campaign %s %s%s -> %s%s (%s, %s)",
-                c.campaign_id,
-                c.old_status,
-                f"/{c.old_reason}" if c.old_reason else "",
-                c.new_status,
-                f"/{c.new_reason}" if c.new_reason else "",
-                actor,
-                source,
-            )
+
+def _log_change(change: StatusChange, *, actor: str, source: str) -> None:
+    old_reason = f"/{change.old_reason}" if change.old_reason else ""
+    new_reason = f"/{change.new_reason}" if change.new_reason else ""
+    logger.info(
+        "campaign %s %s%s -> %s%s (%s, %s)",
+        change.campaign_id,
+        change.old_status,
+        old_reason,
+        change.new_status,
+        new_reason,
+        actor,
+        source,
+    )
 
 
 def _apply_rule(
@@ -321,19 +318,45 @@ def _apply_rule(
     actor: str = CampaignStatusChange.Actor.SYSTEM,
     user=None,
 ) -> EnforcementSummary:
+    """Decide and write, one locked batch at a time.
+
+    Each batch locks its campaign rows first (in id order, so overlapping runs cannot
+    deadlock) and only then reads their status and facts. So a decision is never made
+    from figures older than the lock: a spend, budget or status change committed before
+    it is seen, and one committed after it triggers its own enforcement run, which
+    waits for this batch and then reads the new figures. Overlapping sweeps, or a
+    sweep and an ops action, therefore end as one run would, with one audit row per
+    real change. Batches follow brand order, so each reads few brands' totals.
+    """
     now = now or timezone.now()
     summary = EnforcementSummary()
-    changes = []
-    for stored in load_campaign_facts(campaigns, now=now):
-        summary.examined += 1
-        decision = decide_campaign_status(stored.facts, now=now)
-        if (stored.status, stored.pause_reason) != (decision.status, decision.reason):
-            changes.append(
-                StatusChange(
-                    stored.id, stored.status, stored.pause_reason, decision.status, decision.reason, decision.details
-                )
-            )
-    _write_changes(changes, source=source, actor=actor, user=user, now=now, summary=summary)
+    ids = list(campaigns.order_by("brand_id", "pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch_ids = ids[start : start + BATCH_SIZE]
+        with transaction.atomic():
+            list(Campaign.objects.select_for_update().filter(pk__in=batch_ids).order_by("pk").values_list("pk"))
+            # Re-apply the caller's selection under the lock: a campaign that an ops
+            # pause (or another run) moved out of it meanwhile is left alone.
+            changes = []
+            for stored in load_campaign_facts(campaigns.filter(pk__in=batch_ids), now=now):
+                summary.examined += 1
+                decision = decide_campaign_status(stored.facts, now=now)
+                if (stored.status, stored.pause_reason) != (decision.status, decision.reason):
+                    changes.append(
+                        StatusChange(
+                            stored.id,
+                            stored.status,
+                            stored.pause_reason,
+                            decision.status,
+                            decision.reason,
+                            decision.details,
+                        )
+                    )
+            if changes:
+                _write_changes(changes, source=source, actor=actor, user=user, now=now)
+        for change in changes:
+            summary.count(change.old_status, change.new_status)
+            _log_change(change, actor=actor, source=source)
     return summary
 
 

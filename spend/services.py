@@ -514,7 +514,9 @@ def spend_enforcement_enqueue(*, brand_ids: list[int], source: str) -> bool:
     from campaigns.tasks import enforce_brand_campaigns
 
     try:
-        enforce_brand_campaigns.apply_async(args=(brand_ids, source))
+        # Not run within 10 minutes, it is no longer prompt: the periodic sweep has covered
+        # it, and a message that kept killing its worker is not redelivered forever.
+        enforce_brand_campaigns.apply_async(args=(brand_ids, source), expires=600)
     except Exception:  # any broker/transport error: the data is safe, only the prompt enforcement is lost
         logger.exception(
             "Could not enqueue enforce_brand_campaigns for brands %s (source %s): the spend is stored "
