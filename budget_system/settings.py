@@ -330,6 +330,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
 # --- Django REST framework ----------------------------------------------------------
 # DRF reads "<count>/<period>" and only the period's first letter (s, m, h, d); checked
 # here because DRF would only fail on the first throttled request.
