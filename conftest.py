@@ -57,6 +57,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture
+def eager_tasks():
+    """Run the enqueued enforcement task in-process (the real worker has its own test)."""
+    from budget_system.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_superuser(
         username="ops", email="ops@example.com", password="ops-password-1"

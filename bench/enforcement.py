@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import create_database  # noqa: E402  (after the path is set)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/budget_system_bench"
 
 
@@ -43,20 +45,6 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     build(args.campaigns, args.brands)
     measure(args.campaigns, args.runs)
-
-
-def create_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    base, name = url.rsplit("/", 1)
-    admin = psycopg2.connect(f"{base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.close()
 
 
 def build(campaign_count: int, brand_count: int) -> None:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.common import create_database  # noqa: E402  (after the path is set)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bs_ingest_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/4"
 GOAL_ROWS_PER_SECOND = 10_000
@@ -127,20 +129,6 @@ def main() -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def create_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    base, name = url.rsplit("/", 1)
-    admin = psycopg2.connect(f"{base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.close()
 
 
 def build(

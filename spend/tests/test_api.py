@@ -62,17 +62,6 @@ def reader(django_user_model):
     return client_for(with_permissions(django_user_model.objects.create_user("reader"), "view_campaign"))
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run the enqueued enforcement task in-process (the real worker has its own test)."""
-    from budget_system.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def item(campaign, day=TODAY, daily="10.00", monthly="100.00"):
     return {"campaign": campaign, "date": str(day), "daily_spend": daily, "monthly_spend": monthly}
 

@@ -6,33 +6,25 @@ worker cannot share a frozen one.
 """
 
 import io
-import os
-import subprocess
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from budget_system.celery import app
 from budget_system.timezones import local_date
-from campaigns.models import CampaignStatusChange
+from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tasks import check_all_campaign_budgets
 from campaigns.tests.factories import CampaignFactory
+from conftest import wait_for
 from spend.models import Spend
 
 SPEND_URL = "/api/v1/spend/"
-REPO = Path(settings.BASE_DIR)
-# Worker start (a second or two) plus the task; the poll ends as soon as the row flips.
-WORKER_WAIT_SECONDS = 30
 
 
 def point_celery_at(broker_url: str, **conf) -> dict:
@@ -76,54 +68,11 @@ def broker_down():
     restore_celery(saved)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """A real `celery worker` on REDIS_URL, using the test database; stopped afterwards."""
-    redis_url = os.environ["REDIS_URL"]
-    saved = point_celery_at(redis_url, broker_transport_options={})
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": redis_url,
-    }
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "budget_system", "worker",
-                "-P", "solo", "-c", "1", "--without-heartbeat", "--without-gossip", "--without-mingle",
-                "--loglevel", "INFO",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    yield log
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-    restore_celery(saved)
-
-
-def wait_for_status(campaign, status: str, *, log: Path) -> None:
-    deadline = time.monotonic() + WORKER_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        campaign.refresh_from_db()
-        if campaign.status == status:
-            return
-        time.sleep(0.1)  # polling the database for the worker's write, not waiting on a clock
-    pytest.fail(f"campaign {campaign.pk} is {campaign.status}, not {status}; worker log:\n{log.read_text()[-4000:]}")
+def wait_for_status(campaign, status: str, *, worker) -> None:
+    if not wait_for(lambda: Campaign.objects.filter(pk=campaign.pk, status=status).exists(), timeout=30):
+        log = worker.log_path.read_text()[-4000:]
+        pytest.fail(f"campaign {campaign.pk} is not {status}; worker log:\n{log}")
+    campaign.refresh_from_db()
 
 
 @pytest.mark.celery_worker
@@ -138,7 +87,7 @@ def test_a_post_that_crosses_the_budget_is_paused_by_a_real_worker(etl, celery_w
     )
     assert response.status_code == 200
     assert response.json()["enforcement"] == "queued"
-    wait_for_status(campaign, "PAUSED_BY_SYSTEM", log=celery_worker_process)
+    wait_for_status(campaign, "PAUSED_BY_SYSTEM", worker=celery_worker_process)
     assert campaign.pause_reason == "DAILY_BUDGET"
     change = CampaignStatusChange.objects.get(campaign=campaign)
     assert (change.source, change.actor, change.new_reason) == ("api", "system", "DAILY_BUDGET")

@@ -25,17 +25,6 @@ def frozen_now():
         yield
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run the enqueued enforcement task in-process (the real worker has its own test)."""
-    from budget_system.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def run(*args, stdin=None):
     out, err = io.StringIO(), io.StringIO()
     call_command("import_spend", *args, stdout=out, stderr=err, stdin=stdin, skip_checks=True)

@@ -1,0 +1,16 @@
+"""What the benchmark scripts share."""
+
+
+def create_database(url: str) -> None:
+    """Create the PostgreSQL database named at the end of `url` unless it exists."""
+    import psycopg2
+    from psycopg2 import sql
+
+    base, name = url.rsplit("/", 1)
+    admin = psycopg2.connect(f"{base}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
