@@ -101,11 +101,17 @@ def test_debug_off_turns_on_https_only_cookies_and_hsts(load_settings):
     assert loaded["SECURE_HSTS_SECONDS"] == 31536000
 
 
+def test_https_only_cookies_can_be_turned_off_for_a_plain_http_deployment(load_settings):
+    loaded = load_settings(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_SECURE_COOKIES="false")
+    assert loaded["SESSION_COOKIE_SECURE"] is False and loaded["CSRF_COOKIE_SECURE"] is False
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
         ("DJANGO_DEBUG", "ture", "DJANGO_DEBUG='ture' is not a boolean"),
         ("DJANGO_SECURE_SSL_REDIRECT", "maybe", "DJANGO_SECURE_SSL_REDIRECT='maybe' is not a boolean"),
+        ("DJANGO_SECURE_COOKIES", "sure", "DJANGO_SECURE_COOKIES='sure' is not a boolean"),
         ("DATABASE_URL", "postgress://db.example.com/budget", "DATABASE_URL='postgress://db.example.com/budget'"),
         ("DATABASE_URL", "postgres://db.example.com", "names no database"),
         ("DATABASE_CONN_MAX_AGE", "forever", "DATABASE_CONN_MAX_AGE='forever' is not a whole number"),
