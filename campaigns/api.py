@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, DateField, DecimalField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DateField, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -21,12 +18,12 @@ from rest_framework.views import APIView
 
 from brands.models import Brand
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from budget_system.timezones import local_date, month_start
+from budget_system.timezones import month_start
+from campaigns.enforcement import brand_local_dates, campaign_spend_expressions
 from campaigns.models import Campaign
 from spend.api import DetailSerializer
-from spend.models import Spend
+from spend.services import MAX_ID
 
-MAX_ID = 2**63 - 1
 _ID = re.compile(r"[0-9]{1,19}")
 
 
@@ -38,18 +35,8 @@ def campaigns_with_spend(campaigns: QuerySet[Campaign], *, now: datetime) -> Que
     one small query finds the zones in use) and the spend comes from two correlated
     subqueries on the (campaign, date) unique index: set-based however many rows.
     """
-    zones = (
-        Brand.objects.filter(pk__in=campaigns.values("brand_id"))
-        .order_by()
-        .values_list("timezone", flat=True)
-        .distinct()
-    )
-    zones_by_today: dict[date, list[str]] = defaultdict(list)
-    for zone_name in zones:
-        try:
-            zones_by_today[local_date(now, zone_name)].append(zone_name)
-        except (ValueError, LookupError):  # an unknown zone written straight to the table: no figures
-            continue
+    zones = Brand.objects.filter(pk__in=campaigns.values("brand_id")).order_by().values_list("timezone", flat=True)
+    zones_by_today = brand_local_dates(zones.distinct(), now=now)
     brand_today = Case(
         *(When(brand__timezone__in=names, then=Value(day)) for day, names in zones_by_today.items()),
         default=Value(None),
@@ -60,22 +47,11 @@ def campaigns_with_spend(campaigns: QuerySet[Campaign], *, now: datetime) -> Que
         default=Value(None),
         output_field=DateField(),
     )
-    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    todays_row = Spend.objects.filter(campaign=OuterRef("pk"), date=OuterRef("brand_today")).order_by()
-    latest_row_this_month = Spend.objects.filter(
-        campaign=OuterRef("pk"), date__gte=OuterRef("brand_month_start"), date__lte=OuterRef("brand_today")
-    ).order_by("-date")
+    today_spend, month_to_date_spend = campaign_spend_expressions(
+        OuterRef("brand_today"), OuterRef("brand_month_start")
+    )
     return campaigns.annotate(brand_today=brand_today, brand_month_start=brand_month_start).annotate(
-        today_spend=Coalesce(
-            Subquery(todays_row.values("daily_spend")[:1], output_field=money),
-            Value(Decimal("0.00")),
-            output_field=money,
-        ),
-        month_to_date_spend=Coalesce(
-            Subquery(latest_row_this_month.values("monthly_spend")[:1], output_field=money),
-            Value(Decimal("0.00")),
-            output_field=money,
-        ),
+        today_spend=today_spend, month_to_date_spend=month_to_date_spend
     )
 
 

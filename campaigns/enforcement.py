@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from brands.models import Brand
+from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from budget_system.timezones import local_date, month_start, timezone_names
 from campaigns.models import Campaign, CampaignStatusChange
 from dayparting.models import DaypartingSchedule
@@ -121,16 +122,18 @@ class StoredCampaign:
     facts: CampaignFacts
 
 
-def _spend_subqueries(today: date) -> tuple[Coalesce, Coalesce]:
-    """Per-campaign spend for a brand calendar whose local date is `today`.
+def campaign_spend_expressions(today, first_of_month) -> tuple[Coalesce, Coalesce]:
+    """A campaign's spend today and month-to-date, as expressions to annotate campaigns with.
 
-    Daily: the row dated today. Month-to-date: the latest row from the 1st to today
-    (rows after today are ignored; last month's rows never count).
+    Daily: its row dated `today`, else 0. Month-to-date: its latest row from
+    `first_of_month` to `today`, else 0 (rows after today are ignored; last month's rows
+    never count). Both arguments are dates, or expressions such as `OuterRef` of a
+    per-brand annotation (the campaigns API does that).
     """
-    money = DecimalField(max_digits=16, decimal_places=2)
+    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     todays_row = Spend.objects.filter(campaign=OuterRef("pk"), date=today).order_by()
     latest_row_this_month = Spend.objects.filter(
-        campaign=OuterRef("pk"), date__gte=month_start(today), date__lte=today
+        campaign=OuterRef("pk"), date__gte=first_of_month, date__lte=today
     ).order_by("-date")
     daily = Coalesce(
         Subquery(todays_row.values("daily_spend")[:1], output_field=money), Value(ZERO), output_field=money
@@ -141,6 +144,18 @@ def _spend_subqueries(today: date) -> tuple[Coalesce, Coalesce]:
         output_field=money,
     )
     return daily, monthly
+
+
+def brand_local_dates(timezone_names_in_use: Iterable[str], *, now: datetime) -> dict[date, list[str]]:
+    """The zones grouped by their local date at `now` (at most three dates at any instant).
+
+    A name outside the IANA database (a row written straight to the table) is left out.
+    """
+    zones_by_today: dict[date, list[str]] = defaultdict(list)
+    for name in set(timezone_names_in_use):
+        if name in timezone_names():
+            zones_by_today[local_date(now, name)].append(name)
+    return zones_by_today
 
 
 def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list[StoredCampaign]:
@@ -156,19 +171,19 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
         .values("id", "timezone", "daily_budget", "monthly_budget")
         .order_by()
     }
+    zones_by_today = brand_local_dates((brand["timezone"] for brand in brands.values()), now=now)
+    today_by_zone = {name: today for today, names in zones_by_today.items() for name in names}
     brand_ids_by_today: dict[date, list[int]] = defaultdict(list)
     for brand in brands.values():
-        # A row written straight to the table can hold a name no validation saw; one
-        # bad brand must not stop enforcement for all the others.
-        if brand["timezone"] not in timezone_names():
+        if brand["timezone"] in today_by_zone:
+            brand_ids_by_today[today_by_zone[brand["timezone"]]].append(brand["id"])
+        else:
+            # One bad brand must not stop enforcement for all the others.
             logger.error(
                 "brand %s has unknown timezone %r: its campaigns are not enforced until it is fixed",
                 brand["id"],
                 brand["timezone"],
             )
-            continue
-        brand["today"] = local_date(now, brand["timezone"])
-        brand_ids_by_today[brand["today"]].append(brand["id"])
 
     # Windows of every campaign in the set, whatever its flag: the flag is read in
     # another statement, and a flag switched on in between must still find its windows.
@@ -191,7 +206,7 @@ def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list
 
     stored: list[StoredCampaign] = []
     for today, brand_ids in brand_ids_by_today.items():
-        daily, monthly = _spend_subqueries(today)
+        daily, monthly = campaign_spend_expressions(today, month_start(today))
         # Brand totals run over all of a brand's campaigns, whatever their status.
         brand_totals = {
             row["brand_id"]: row
