@@ -260,6 +260,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 _BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp", "sqs", "memory")
+# Fail fast when a network broker is down or hangs, so a web request that enqueues after
+# commit is held for seconds, not for the default retry budget or a silent socket.
+NETWORK_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", default="filesystem://", schemes=_BROKER_SCHEMES, example="redis://127.0.0.1:6379/0"
 )
@@ -273,9 +282,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(Path(_broker_folder) / "control"),
     }
 else:
-    # Fail fast when the broker is down, so a web request that enqueues after
-    # commit is not held for the default retry budget.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = NETWORK_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Task results are ignored by default (CELERY_TASK_IGNORE_RESULT); a backend is only
 # needed to read one, e.g. from `celery inspect` or a shell.

@@ -18,7 +18,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Tests enqueue to Redis when it is given (the real-worker tests consume from it), else
 # to kombu's in-memory transport, so no test needs a server or leaves files behind.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = NETWORK_BROKER_TRANSPORT_OPTIONS
 # Each test run gets its own in-memory cache: a shared Redis cache would carry throttle
 # counts from one test (or one concurrent run) into the next.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

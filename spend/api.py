@@ -26,9 +26,11 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from spend.services import SpendValidationError, spend_ingest
+from spend.services import SpendValidationError, SpendWriteConflict, spend_ingest
 
 SPEND_PERMISSIONS = ("spend.add_spend", "spend.change_spend")
+# Errors listed in one 400: enough to fix a feed, too few to turn a bad body into a huge reply.
+MAX_REPORTED_ERRORS = 1000
 # Generous per item (a pretty-printed item is about 120 bytes); the body is refused
 # before it is parsed when it could not be a list of at most SPEND_API_MAX_ITEMS.
 BODY_BYTES_PER_ITEM = 512
@@ -61,6 +63,17 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of a repeated key silently; a feed that sends a field twice
+    # has a bug that should be seen, not half its figures stored.
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
 class DecimalJSONParser(BaseParser):
     """JSON whose numbers become Decimal, never float, with a cap on the body size.
 
@@ -84,7 +97,9 @@ class DecimalJSONParser(BaseParser):
         except (UnicodeDecodeError, LookupError) as exc:
             raise MalformedJSON(f"Malformed JSON: the body is not valid {encoding}: {exc}", "") from None
         try:
-            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            return json.loads(
+                text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_object_without_repeats
+            )
         except json.JSONDecodeError as exc:
             excerpt = text[max(exc.pos - 20, 0) : exc.pos + 20]
             raise MalformedJSON(
@@ -197,6 +212,7 @@ class SpendIngestView(APIView):
             401: OpenApiResponse(DetailSerializer, description="No valid token."),
             403: OpenApiResponse(DetailSerializer, description="The user lacks the spend permissions."),
             413: OpenApiResponse(SpendErrorSerializer, description="Too many items, or too large a body."),
+            409: OpenApiResponse(DetailSerializer, description="The data changed while writing; nothing stored."),
             415: OpenApiResponse(DetailSerializer, description="The body is not application/json."),
             429: OpenApiResponse(DetailSerializer, description="Throttled."),
         },
@@ -228,14 +244,17 @@ class SpendIngestView(APIView):
             detail = f"{len(items)} items is more than the {max_items()} allowed per request; split the list."
             return _body_error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail, len(items))
         try:
-            result = spend_ingest(items=enumerate(items), source="api", chunk_size=max(len(items), 1))
+            result = spend_ingest(
+                items=enumerate(items), source="api", chunk_size=max(len(items), 1), max_errors=MAX_REPORTED_ERRORS
+            )
         except SpendValidationError as exc:
             bad_items = len({e.position for e in exc.errors})
-            return _error(
-                status.HTTP_400_BAD_REQUEST,
-                f"{bad_items} of {len(items)} items are invalid; nothing was stored.",
-                [e.as_dict("index") for e in exc.errors],
-            )
+            detail = f"{bad_items} of {len(items)} items are invalid; nothing was stored."
+            if exc.truncated:
+                detail = f"More than {MAX_REPORTED_ERRORS} errors, the first listed; nothing was stored."
+            return _error(status.HTTP_400_BAD_REQUEST, detail, [e.as_dict("index") for e in exc.errors])
+        except SpendWriteConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
 
 

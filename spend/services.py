@@ -24,7 +24,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -78,6 +78,10 @@ class SpendValidationError(Exception):
         self.errors = list(errors)
         self.truncated = truncated
         super().__init__(f"{len(self.errors)} invalid spend value(s); nothing was stored.")
+
+
+class SpendWriteConflict(Exception):
+    """Valid spend that the database refused at write time; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -254,17 +258,21 @@ def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Pars
         parsed.ok = False
         return parsed
     parsed.raw = item
-    for key in item:
-        if key not in FIELDS:
-            errors.append(
-                SpendItemError(
-                    position,
-                    str(key),
-                    _shown(item[key]),
-                    f"unknown field {str(key)!r}; the fields are {', '.join(FIELDS)}",
-                )
+    unknown = [str(key) for key in item if key not in FIELDS]
+    if unknown:
+        # One error for all of them: an item with thousands of stray keys gets one line.
+        shown = ", ".join(repr(key) for key in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        errors.append(
+            SpendItemError(
+                position,
+                unknown[0],
+                _shown(item[unknown[0]]),
+                f"unknown field{'s' if len(unknown) > 1 else ''} {shown}; the fields are {', '.join(FIELDS)}",
             )
-            parsed.ok = False
+        )
+        parsed.ok = False
     for name, read in _READERS.items():
         if name not in item or item[name] is None or item[name] == "":
             shown = None if name not in item else _shown(item[name])
@@ -425,6 +433,9 @@ def spend_rows_upsert(*, rows: Sequence[SpendRow]) -> tuple[int, int, int]:
     """
     if not rows:
         return 0, 0, 0
+    # One lock order for every writer: two requests upserting the same pairs in
+    # different orders would otherwise deadlock on each other's rows.
+    rows = sorted(rows, key=lambda row: (row.campaign_id, row.date))
     if connection.vendor == "postgresql":
         return _upsert_postgresql(rows)
     stored = _stored_figures(rows)
@@ -475,6 +486,7 @@ def _upsert_postgresql(rows: Sequence[SpendRow]) -> tuple[int, int, int]:
         f"{col['monthly_spend']}, {col['created_at']}, {col['updated_at']}) "
         "SELECT r.campaign_id, r.day, r.daily, r.monthly, %s, %s "
         "FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::numeric[]) AS r(campaign_id, day, daily, monthly) "
+        "ORDER BY r.campaign_id, r.day "
         f"ON CONFLICT ({col['campaign']}, {col['date']}) DO UPDATE SET "
         f"{col['daily_spend']} = EXCLUDED.{col['daily_spend']}, "
         f"{col['monthly_spend']} = EXCLUDED.{col['monthly_spend']}, "
@@ -582,6 +594,37 @@ def spend_ingest(
     the rule in this process when the broker cannot be reached (for the command,
     where a few seconds more do not matter).
     """
+    try:
+        return _ingest(
+            items,
+            source=source,
+            now=now,
+            chunk_size=chunk_size,
+            position_name=position_name,
+            max_errors=max_errors,
+            on_progress=on_progress,
+            in_process_fallback=in_process_fallback,
+        )
+    except IntegrityError as exc:
+        # Validation passed, so the data changed underneath (a campaign deleted between
+        # the check and the commit): nothing was stored, and sending it again is safe.
+        raise SpendWriteConflict(
+            f"The spend could not be stored because the data changed meanwhile ({exc.__cause__ or exc}); "
+            "nothing was stored: send it again."
+        ) from exc
+
+
+def _ingest(
+    items: Iterable[tuple[int, Any]],
+    *,
+    source: str,
+    now: datetime | None,
+    chunk_size: int,
+    position_name: str,
+    max_errors: int | None,
+    on_progress: Callable[[int], None] | None,
+    in_process_fallback: bool,
+) -> SpendIngestResult:
     batcher = _Batcher(now=now or timezone.now(), position_name=position_name)
     result = SpendIngestResult()
     brand_ids: set[int] = set()
@@ -592,7 +635,7 @@ def spend_ingest(
             rows, batch_errors = batcher.validate(batch)
             result.received += len(batch)
             errors.extend(batch_errors)
-            if max_errors is not None and len(errors) >= max_errors:
+            if max_errors is not None and len(errors) > max_errors:
                 truncated = True
                 errors = errors[:max_errors]
                 break

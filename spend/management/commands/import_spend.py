@@ -9,6 +9,7 @@ operator running an import can wait the few seconds that takes.
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,14 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from spend.services import DEFAULT_CHUNK_SIZE, FIELDS, Enforcement, SpendValidationError, spend_ingest
+from spend.services import (
+    DEFAULT_CHUNK_SIZE,
+    FIELDS,
+    Enforcement,
+    SpendValidationError,
+    SpendWriteConflict,
+    spend_ingest,
+)
 
 # Below this many rows an import takes about a second: no progress bar unless asked.
 PROGRESS_MIN_ROWS = 10_000
@@ -83,6 +91,8 @@ class Command(BaseCommand):
                     )
                 more = f" (stopped after the first {len(exc.errors)})" if exc.truncated else ""
                 raise CommandError(f"{len(exc.errors)} error(s) in {name}{more}; nothing was imported.") from None
+            except SpendWriteConflict as exc:
+                raise CommandError(str(exc)) from None
             finally:
                 bar.close()
         self.stdout.write(
@@ -94,7 +104,16 @@ class Command(BaseCommand):
 @contextmanager
 def _open_csv(name: str, stdin: IO[str] | None) -> Iterator[IO[str]]:
     if name == "-":
-        yield stdin if stdin is not None else sys.stdin
+        if stdin is not None:  # a test's file-like object
+            yield stdin
+            return
+        # Read standard input exactly as a file: a byte-order mark dropped, newlines left
+        # to the csv module, bad bytes kept as escapes so the error can name their line.
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        try:
+            yield stream
+        finally:
+            stream.detach()  # leave the process's stdin open
         return
     path = Path(name)
     try:
