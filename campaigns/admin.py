@@ -254,18 +254,8 @@ class RecentSpendInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
     verbose_name_plural = f"recent spend (the latest {max_rows_shown} days reported; all of it in the spend list)"
 
 
-class StatusChangeInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
-    model = CampaignStatusChange
-    formset = FirstRowsInlineFormSet
-    max_rows_shown = 20
-    fields = ("created_at", "status_change", "reason_change", "actor", "user", "source", "decided_by")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    verbose_name = "status change"
-    verbose_name_plural = f"status history (the latest {max_rows_shown} changes; all of them in the audit list)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+class StatusChangeColumns:
+    """The audit row's columns, shared by the campaign page's history and the audit list."""
 
     @admin.display(description="status")
     def status_change(self, obj: CampaignStatusChange) -> str:
@@ -278,6 +268,20 @@ class StatusChangeInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
     @admin.display(description="details")
     def decided_by(self, obj: CampaignStatusChange) -> SafeString:
         return format_details(obj.details)
+
+
+class StatusChangeInline(StatusChangeColumns, FirstRowsInline, ViewOnlyInline, admin.TabularInline):
+    model = CampaignStatusChange
+    formset = FirstRowsInlineFormSet
+    max_rows_shown = 20
+    fields = ("created_at", "status_change", "reason_change", "actor", "user", "source", "decided_by")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name = "status change"
+    verbose_name_plural = f"status history (the latest {max_rows_shown} changes; all of them in the audit list)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 def reason_label(reason: str) -> str:
@@ -485,7 +489,7 @@ class SourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(CampaignStatusChange)
-class CampaignStatusChangeAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
+class CampaignStatusChangeAdmin(StatusChangeColumns, AutocompleteFilterMedia, admin.ModelAdmin):
     """Read-only: the audit trail is written by the enforcement service alone."""
 
     list_display = (
@@ -536,18 +540,6 @@ class CampaignStatusChangeAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     @admin.display(description="brand", ordering="campaign__brand__name")
     def brand(self, obj: CampaignStatusChange):
         return obj.campaign.brand
-
-    @admin.display(description="status")
-    def status_change(self, obj: CampaignStatusChange) -> str:
-        return f"{obj.get_old_status_display()} → {obj.get_new_status_display()}"
-
-    @admin.display(description="pause reason")
-    def reason_change(self, obj: CampaignStatusChange) -> str:
-        return f"{reason_label(obj.old_reason)} → {reason_label(obj.new_reason)}"
-
-    @admin.display(description="details")
-    def decided_by(self, obj: CampaignStatusChange) -> SafeString:
-        return format_details(obj.details)
 
     def has_add_permission(self, request) -> bool:
         return False
