@@ -88,12 +88,14 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path_factory):
     """A real `celery worker` process on Redis, using the test database.
 
-    Tests that use it must commit their data (`django_db(transaction=True)`): the
-    worker reads the database over its own connection.
+    Tests that use it commit their data (`django_db(transaction=True)`): the worker
+    reads the database over its own connection. It lives for one test only, and stops
+    before the test's tables are emptied: a worker left running would pick up what
+    later tests enqueue and race their clean-up.
     """
     import subprocess
     import sys
