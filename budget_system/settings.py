@@ -42,29 +42,18 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use true or false.")
 
 
-def env_positive_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int) -> int:
+    """A whole number of at least `minimum` (0 or 1 here), or a start-up error naming it."""
     raw = env.str(name, default="")
     if raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a positive whole number.")
-    return value
-
-
-def env_non_negative_int(name: str, default: int) -> int:
-    raw = env.str(name, default="")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of 0 or more.")
+        value = minimum - 1
+    if value < minimum:
+        wanted = "a positive whole number" if minimum == 1 else f"a whole number of {minimum} or more"
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {wanted}.")
     return value
 
 
@@ -177,7 +166,7 @@ WSGI_APPLICATION = "budget_system.wsgi.application"
 DATABASES = {
     "default": database_from_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env_non_negative_int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Locally the web process, the worker and beat share one SQLite file: wait for a
@@ -218,7 +207,7 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Cookies only over https; browsers make an exception for http://localhost, and a plain
 # http deployment on another host name (a LAN demo) can turn this off.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
-SECURE_HSTS_SECONDS = env_non_negative_int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -383,4 +372,4 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Most spend items one API request may carry.
-SPEND_API_MAX_ITEMS = env_positive_int("SPEND_API_MAX_ITEMS", default=10_000)
+SPEND_API_MAX_ITEMS = env_int("SPEND_API_MAX_ITEMS", default=10_000, minimum=1)

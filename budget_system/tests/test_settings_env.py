@@ -19,7 +19,7 @@ ROOT = Path(settings.BASE_DIR)
 SETTINGS_FILE = ROOT / "budget_system" / "settings.py"
 # Read at import: the load_settings fixture clears the variables the settings read.
 REDIS_URL_GIVEN = os.environ.get("REDIS_URL", "")
-ENV_READERS = r"(?:env\.\w+|env_bool|env_url|env_positive_int|env_non_negative_int|database_from_url|os\.environ\.get)"
+ENV_READERS = r"(?:env\.\w+|env_bool|env_url|env_int|database_from_url|os\.environ\.get)"
 
 
 def variables_read_by_settings() -> set[str]:
