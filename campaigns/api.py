@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, DateField, OuterRef, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -16,43 +15,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from brands.models import Brand
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from budget_system.timezones import month_start
-from campaigns.enforcement import brand_local_dates, campaign_spend_expressions
+from campaigns.figures import campaigns_with_spend
 from campaigns.models import Campaign
 from spend.api import DetailSerializer
 from spend.services import MAX_ID
 
 _ID = re.compile(r"[0-9]{1,19}")
-
-
-def campaigns_with_spend(campaigns: QuerySet[Campaign], *, now: datetime) -> QuerySet[Campaign]:
-    """Annotate `brand_today`, `today_spend` and `month_to_date_spend` per the rule's reading.
-
-    Each brand has its own today. At any instant the brands' local dates are at most
-    three, so `brand_today` is a CASE over the distinct dates (keyed by timezone name;
-    one small query finds the zones in use) and the spend comes from two correlated
-    subqueries on the (campaign, date) unique index: set-based however many rows.
-    """
-    zones = Brand.objects.filter(pk__in=campaigns.values("brand_id")).order_by().values_list("timezone", flat=True)
-    zones_by_today = brand_local_dates(zones.distinct(), now=now)
-    brand_today = Case(
-        *(When(brand__timezone__in=names, then=Value(day)) for day, names in zones_by_today.items()),
-        default=Value(None),
-        output_field=DateField(),
-    )
-    brand_month_start = Case(
-        *(When(brand__timezone__in=names, then=Value(month_start(day))) for day, names in zones_by_today.items()),
-        default=Value(None),
-        output_field=DateField(),
-    )
-    today_spend, month_to_date_spend = campaign_spend_expressions(
-        OuterRef("brand_today"), OuterRef("brand_month_start")
-    )
-    return campaigns.annotate(brand_today=brand_today, brand_month_start=brand_month_start).annotate(
-        today_spend=today_spend, month_to_date_spend=month_to_date_spend
-    )
 
 
 class CampaignSerializer(serializers.ModelSerializer):

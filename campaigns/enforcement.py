@@ -15,17 +15,15 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from brands.models import Brand
-from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from budget_system.timezones import local_date, month_start, timezone_names
+from budget_system.timezones import month_start, timezone_names
+from campaigns.figures import ZERO, brand_local_dates, campaign_spend_expressions
 from campaigns.models import Campaign, CampaignStatusChange
 from dayparting.models import DaypartingSchedule
 from dayparting.windows import Window, any_window_contains
-from spend.models import Spend
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +35,6 @@ MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
 
 # Campaigns decided and written per transaction: row locks are held briefly.
 BATCH_SIZE = 1000
-
-ZERO = Decimal("0.00")
-
 
 # --- The rule ------------------------------------------------------------------------
 
@@ -120,42 +115,6 @@ class StoredCampaign:
     status: str
     pause_reason: str
     facts: CampaignFacts
-
-
-def campaign_spend_expressions(today, first_of_month) -> tuple[Coalesce, Coalesce]:
-    """A campaign's spend today and month-to-date, as expressions to annotate campaigns with.
-
-    Daily: its row dated `today`, else 0. Month-to-date: its latest row from
-    `first_of_month` to `today`, else 0 (rows after today are ignored; last month's rows
-    never count). Both arguments are dates, or expressions such as `OuterRef` of a
-    per-brand annotation (the campaigns API does that).
-    """
-    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    todays_row = Spend.objects.filter(campaign=OuterRef("pk"), date=today).order_by()
-    latest_row_this_month = Spend.objects.filter(
-        campaign=OuterRef("pk"), date__gte=first_of_month, date__lte=today
-    ).order_by("-date")
-    daily = Coalesce(
-        Subquery(todays_row.values("daily_spend")[:1], output_field=money), Value(ZERO), output_field=money
-    )
-    monthly = Coalesce(
-        Subquery(latest_row_this_month.values("monthly_spend")[:1], output_field=money),
-        Value(ZERO),
-        output_field=money,
-    )
-    return daily, monthly
-
-
-def brand_local_dates(timezone_names_in_use: Iterable[str], *, now: datetime) -> dict[date, list[str]]:
-    """The zones grouped by their local date at `now` (at most three dates at any instant).
-
-    A name outside the IANA database (a row written straight to the table) is left out.
-    """
-    zones_by_today: dict[date, list[str]] = defaultdict(list)
-    for name in set(timezone_names_in_use):
-        if name in timezone_names():
-            zones_by_today[local_date(now, name)].append(name)
-    return zones_by_today
 
 
 def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list[StoredCampaign]:
@@ -322,6 +281,16 @@ def _log_change(change: StatusChange, *, actor: str, source: str) -> None:
         new_reason,
         actor,
         source,
+        extra={
+            "event": "status_change",
+            "campaign_id": change.campaign_id,
+            "old_status": change.old_status,
+            "old_reason": change.old_reason,
+            "new_status": change.new_status,
+            "new_reason": change.new_reason,
+            "actor": actor,
+            "source": source,
+        },
     )
 
 

@@ -124,3 +124,22 @@ class CampaignStatusChange(models.Model):
     def __str__(self) -> str:
         old = f"{self.old_status}/{self.old_reason or '-'}"
         return f"{self.campaign_id}: {old} -> {self.new_status}/{self.new_reason or '-'}"
+
+
+class PendingBrand(models.Model):
+    """A brand whose spend changed and whose campaigns wait for the next enforcement drain.
+
+    Writers of spend mark brands here after their write commits (a set: marking a brand
+    that is already pending changes nothing but `mark_seq`); one drain at a time
+    enforces every pending brand and removes the rows it covered. Kept in the database,
+    so an outage of the broker loses no brand.
+    """
+
+    brand = models.OneToOneField("brands.Brand", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # When the brand first became pending: the drain lag is now minus the oldest of these.
+    marked_at = models.DateTimeField()
+    # Bumped by every mark: a drain removes a row only if nobody marked it again meanwhile.
+    mark_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"brand {self.brand_id} pending since {self.marked_at:%Y-%m-%d %H:%M:%S}"
