@@ -136,6 +136,62 @@ def celery_worker_process(transactional_db, tmp_path_factory):
         worker.wait()
 
 
+# Debian's packages (apt-get install chromium chromium-driver; .ci/run installs them).
+CHROMIUM_BINARY = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+CHROMEDRIVER_BINARY = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Chromium driven by Selenium, 1440 px wide, shared by the session's browser tests.
+
+    Nothing is downloaded: the binaries come from Debian's packages. Without them the
+    test skips with the reason (fails under CI=true).
+    """
+    missing = [path for path in (CHROMIUM_BINARY, CHROMEDRIVER_BINARY) if not os.path.exists(path)]
+    if missing:
+        missing_service(f"browser tests need {', '.join(missing)}: apt-get install chromium chromium-driver")
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM_BINARY
+    # The background-networking flags keep Chromium from calling out of a closed network.
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1440,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER_BINARY))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def admin_browser(browser, live_server, staff_user):
+    """The browser, logged in to the admin of a live server as the `ops` superuser."""
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("ops")
+    browser.find_element(By.NAME, "password").send_keys("ops-password-1")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    if "/admin/login/" in browser.current_url:
+        pytest.fail(f"could not log in to the admin: {browser.find_element(By.TAG_NAME, 'body').text[:500]}")
+    browser.live_server_url = live_server.url
+    yield browser
+    browser.delete_all_cookies()
+
+
 def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.05):
     """Poll `condition` until it returns something truthy; the last value otherwise.
 

@@ -26,3 +26,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # about a missing STATIC_ROOT on every request.
 STATIC_ROOT = BASE_DIR / "var" / "test-staticfiles"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# A live server's request threads close their connection after each request, so the
+# test database can be dropped at the end (a kept connection would block DROP DATABASE).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
