@@ -180,19 +180,20 @@ class Selection:
         from campaigns.enforcement_sql import SqlSelection
 
         where, params = self.scope.sql()
+        # Over the brand id column named {brand} (a brand's id, or a campaign's brand_id).
         brands_where, brands_params = ["true"], []
         conditions, condition_params = [where], list(params)
         if self.brand_ids is not None:
             conditions.append("c.brand_id = ANY(%s)")
             condition_params.append(list(self.brand_ids))
-            brands_where.append("b.id = ANY(%s)")
+            brands_where.append("{brand} = ANY(%s)")
             brands_params.append(list(self.brand_ids))
         if self.brand_range is not None:
             for bound, operator in zip(self.brand_range, (">", "<="), strict=True):
                 if bound is not None:
                     conditions.append(f"c.brand_id {operator} %s")
                     condition_params.append(bound)
-                    brands_where.append(f"b.id {operator} %s")
+                    brands_where.append(f"{{brand}} {operator} %s")
                     brands_params.append(bound)
         if self.campaigns is not None:
             subquery, subquery_params = self.campaigns.order_by().values("pk").query.sql_with_params()
@@ -201,7 +202,7 @@ class Selection:
         if self.campaigns is not None or self.scope != Scope.NOT_PAUSED_BY_USER:
             # Read the figures of the brands that have a selected campaign only.
             table = connection.ops.quote_name(Campaign._meta.db_table)
-            brands_where.append(f"b.id IN (SELECT c.brand_id FROM {table} c WHERE {' AND '.join(conditions)})")
+            brands_where.append(f"{{brand}} IN (SELECT c.brand_id FROM {table} c WHERE {' AND '.join(conditions)})")
             brands_params.extend(condition_params)
         return SqlSelection(
             where=" AND ".join(conditions),
@@ -475,19 +476,23 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
     """Ops pause: ACTIVE / PAUSED_BY_SYSTEM -> PAUSED_BY_USER, audited with the user."""
     with transaction.atomic():
         rows = list(
-            Campaign.objects.select_for_update()
+            Campaign.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=campaigns.values("pk"))
             .exclude(status=Status.PAUSED_BY_USER)
             .order_by("pk")
-            .values_list("pk", "status", "pause_reason")
+            .values_list("pk", "status", "pause_reason", "name", "brand_id", "brand__name")
         )
         now = timezone.now()  # under the lock, like every decision
-        Campaign.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        Campaign.objects.filter(pk__in=[row[0] for row in rows]).update(
             status=Status.PAUSED_BY_USER, pause_reason=Reason.NONE, updated_at=now
         )
         CampaignStatusChange.objects.bulk_create(
             CampaignStatusChange(
                 campaign_id=pk,
+                campaign_name=campaign_name,
+                brand_id=brand_id,
+                brand_name=brand_name,
+                username=user.get_username() if user is not None else "",
                 created_at=now,
                 old_status=status,
                 new_status=Status.PAUSED_BY_USER,
@@ -498,9 +503,9 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
                 source=source,
                 details={"now": now.astimezone(UTC).isoformat()},
             )
-            for pk, status, reason in rows
+            for pk, status, reason, campaign_name, brand_id, brand_name in rows
         )
-    for pk, status, reason in rows:
+    for pk, status, reason, *_ in rows:
         log_status_change(pk, status, reason, Status.PAUSED_BY_USER, Reason.NONE, actor=f"user {user}", source=source)
     return len(rows)
 
