@@ -314,6 +314,9 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.drain_pending_brands": {"queue": "drains"},
     "campaigns.tasks.enforce_brand_campaigns": {"queue": "drains"},
 }
+# Campaigns per shard of a sweep: each shard is one transaction on one worker process,
+# so a sweep of N campaigns spreads over N / this many tasks.
+ENFORCEMENT_SHARD_CAMPAIGNS = env_int("ENFORCEMENT_SHARD_CAMPAIGNS", default=100_000, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The beat schedule lives in code; the DatabaseScheduler copies it into the
