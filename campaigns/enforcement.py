@@ -626,6 +626,7 @@ def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummar
 
 # --- Shards -------------------------------------------------------------------------------
 
+
 def brand_shards(*, campaigns_per_shard: int | None = None) -> list[tuple[int | None, int | None]]:
     """Brand-id ranges (after, up_to] holding about `campaigns_per_shard` campaigns each.
 
