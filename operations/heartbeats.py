@@ -13,31 +13,44 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from operations.models import TaskHeartbeat
 
 
 def _upsert(task_name: str, *, seen_at: datetime, fields: dict[str, Any], finished: bool) -> None:
-    """Update the task's row in place; create it on the task's first run.
+    """Write the task's row in one statement: INSERT, or on conflict UPDATE `fields` in place.
 
-    Usually one UPDATE. Two processes creating the same row at once: the loser's INSERT
-    fails on the primary key and it updates the winner's row instead.
+    One INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite): race-free when two
+    processes report the same task at once, and the same single query on the first run as
+    on every later one. No savepoint: the engine sends its signals after its transaction
+    committed (campaigns/signals.py), so a failed write here spoils no caller's work.
     """
-    changes = dict(fields)
+    meta = TaskHeartbeat._meta
+    row = {
+        "task_name": task_name,
+        "first_seen_at": seen_at,
+        "last_started_at": None,
+        "last_finished_at": None,
+        "last_duration_ms": None,
+        "last_summary": {},
+        "runs_finished": 1 if finished else 0,
+        **fields,
+    }
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in row}
+    table = quote(meta.db_table)
+    updates = [f"{column[name]} = EXCLUDED.{column[name]}" for name in fields]
     if finished:
-        changes["runs_finished"] = F("runs_finished") + 1
-    if TaskHeartbeat.objects.filter(task_name=task_name).update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            TaskHeartbeat.objects.create(
-                task_name=task_name, first_seen_at=seen_at, runs_finished=1 if finished else 0, **fields
-            )
-    except IntegrityError:
-        TaskHeartbeat.objects.filter(task_name=task_name).update(**changes)
+        updates.append(f"{column['runs_finished']} = {table}.{column['runs_finished']} + 1")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(column.values())}) VALUES ({', '.join(['%s'] * len(row))}) "
+        f"ON CONFLICT ({column['task_name']}) DO UPDATE SET {', '.join(updates)}"
+    )
+    values = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in row.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def heartbeat_record_started(*, task_name: str, started_at: datetime) -> None:

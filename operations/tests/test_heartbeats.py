@@ -94,3 +94,34 @@ def test_a_heartbeat_that_cannot_be_written_is_logged_and_the_run_goes_on(caplog
     assert result.get()["examined"] == 1
     assert "could not record the finish of check_all_campaign_budgets" in caplog.text
     assert "database went away" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_processes_reporting_a_new_task_at_once_make_one_row_and_count_every_run():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    from operations.heartbeats import heartbeat_record_finished
+
+    start = Barrier(4)
+
+    def report(run: int) -> None:
+        start.wait()
+        try:
+            heartbeat_record_finished(
+                task_name="drain_pending_brands",
+                started_at=NOW,
+                finished_at=NOW + datetime.timedelta(seconds=run),
+                summary={"examined": run},
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(report, range(4)))
+    beat = TaskHeartbeat.objects.get()
+    assert beat.runs_finished == 4
+    assert beat.first_seen_at == NOW
