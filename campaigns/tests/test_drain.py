@@ -110,6 +110,8 @@ def test_a_second_drain_finds_the_lock_held_and_leaves_the_work_to_the_first(sen
             cursor.execute("SELECT pg_advisory_lock(%s)", [DRAIN_LOCK_KEY])
         assert drain_pending_brands(source="api")["examined"] == 0
         assert PendingBrand.objects.exists()  # left for the drain holding the lock
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK_KEY])
     finally:
         other.close()
     assert drain_pending_brands(source="api")["examined"] == 1
