@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budget_system.money import money_field, null_or_non_negative
+from campaigns.txid import CurrentTransactionId
 
 
 class Campaign(models.Model):
@@ -103,6 +104,9 @@ class CampaignStatusChange(models.Model):
     source = models.CharField(max_length=100)
     # The figures that decided the change, as strings (spend, budgets, local date, zone).
     details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The writing transaction's id (0 on SQLite), filled by the database: the status-change
+    # feed reads in (txid, id) order, which is commit order (campaigns/txid.py).
+    txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -119,6 +123,8 @@ class CampaignStatusChange(models.Model):
             models.Index(fields=["campaign", "-created_at"], name="status_change_campaign_idx"),
             # The audit list in the admin, newest first, across all campaigns.
             models.Index(fields=["-created_at"], name="status_change_created_idx"),
+            # The status-change feed: WHERE (txid, id) > cursor AND txid < xmin ORDER BY txid, id.
+            models.Index(fields=["txid", "id"], name="status_change_feed_idx"),
         ]
 
     def __str__(self) -> str:
