@@ -1,14 +1,15 @@
 """Celery tasks of the alerts app: thin callers of alerts.delivery and alerts.status_webhooks."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
+from alerts.crossings import budget_alerts_detect
 from alerts.delivery import deliveries_enqueue, delivery_attempt
 from alerts.models import Delivery
-from alerts.status_webhooks import status_change_webhooks_drain
+from alerts.status_webhooks import status_change_webhooks_drain, status_change_webhooks_have_receivers
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,16 @@ LOST_AFTER = timedelta(seconds=60)
 SWEEP_LIMIT = 1000
 # Idempotent (an attempt starts only if the delivery is still due): acknowledge late.
 PERIODIC = {"acks_late": True, "ignore_result": True}
+
+
+@shared_task(name="alerts.tasks.detect_budget_alerts", soft_time_limit=240, time_limit=270, **PERIODIC)
+def detect_budget_alerts(brand_ids: list[int] | None, now: str, source: str) -> int:
+    """After an enforcement run (`now` as ISO 8601): record and send new crossings, push status changes."""
+    created = budget_alerts_detect(brand_ids=brand_ids, now=datetime.fromisoformat(now), source=source)
+    # Statuses may have changed too: push them now rather than at the next minute's beat.
+    if status_change_webhooks_have_receivers():
+        drain_status_change_webhooks.apply_async(expires=60)
+    return len(created)
 
 
 @shared_task(name="alerts.tasks.deliver", soft_time_limit=60, time_limit=90, **PERIODIC)

@@ -383,6 +383,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page's scripts are served from our static files, not a CDN.
     "REDOC_DIST": "SIDECAR",
+    # The status-change feed names old and new status (and reason) with one choice set each.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "PauseReasonEnum": "campaigns.models.Campaign.PauseReason",
+    },
 }
 
 # Most spend items one API request may carry.

@@ -98,7 +98,9 @@ def test_racing_sweeps_and_spend_posts_alert_each_threshold_once(
         ("Pacific/Pago_Pago", datetime.datetime(2026, 12, 1, 10, 59), datetime.datetime(2026, 12, 1, 11, 0)),
     ],
 )
-def test_a_new_local_day_and_month_re_arm_the_thresholds(zone, last_minute_of_november, first_minute_of_december):
+def test_a_new_local_day_and_month_re_arm_the_thresholds(
+    eager_tasks, zone, last_minute_of_november, first_minute_of_december
+):
     brand = BrandFactory(timezone=zone, daily_budget=Decimal("100.00"), monthly_budget=Decimal("1000.00"))
     campaign = CampaignFactory(brand=brand, daily_budget=Decimal("10.00"), monthly_budget=Decimal("100.00"))
     november_30, december_1 = datetime.date(2026, 11, 30), datetime.date(2026, 12, 1)
