@@ -22,8 +22,10 @@ from spend.api import DetailSerializer
 class StatusChangeSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The change's id, unique for ever: deduplicate on it.")
     cursor = serializers.CharField(help_text="This change's position in the feed.")
-    campaign = serializers.IntegerField(help_text="The campaign's id.")
-    brand = serializers.IntegerField(help_text="The campaign's brand's id.")
+    campaign = serializers.IntegerField(help_text="The campaign's id (it may since have been deleted).")
+    campaign_name = serializers.CharField(help_text="The campaign's name when the change was made.")
+    brand = serializers.IntegerField(allow_null=True, help_text="The campaign's brand's id.")
+    brand_name = serializers.CharField(help_text="The brand's name when the change was made.")
     created_at = serializers.DateTimeField(help_text="When the change was decided (UTC).")
     old_status = serializers.ChoiceField(Campaign.Status.choices)
     old_reason = serializers.ChoiceField(Campaign.PauseReason.choices)
@@ -105,7 +107,9 @@ class StatusChangeFeedView(APIView):
                             "id": 812,
                             "cursor": "73155-812",
                             "campaign": 12,
+                            "campaign_name": "Winter sale",
                             "brand": 3,
+                            "brand_name": "Acme",
                             "created_at": "2026-11-24T12:00:00.123456Z",
                             "old_status": "ACTIVE",
                             "old_reason": "",

@@ -3,11 +3,12 @@
 Each change has a position (txid, id): the id of the transaction that wrote it (0 on
 SQLite) and its own id. A reader asks for the changes after the position it holds, and
 only gets changes of transactions that have all finished (below the "horizon"): on
-PostgreSQL, transactions older than the snapshot's xmin; every transaction that could
-still commit has a txid at or above it, so it cannot land behind a position already
-handed out. On SQLite writers are serialized, so every id up to the largest one seen is
-final. Positions are ordered, so a client that keeps the last cursor gets each change
-exactly once, in order, however transactions interleave.
+PostgreSQL, transactions older than the oldest one of this database still in progress
+in the snapshot (sessions on other databases of the server cannot write these rows);
+every transaction that could still commit has a txid at or above it, so it cannot land
+behind a position already handed out. On SQLite writers are serialized, so every id up
+to the largest one seen is final. Positions are ordered, so a client that keeps the last
+cursor gets each change exactly once, in order, however transactions interleave.
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ def feed_cursor_parse(value: str | None) -> FeedPosition:
     return FeedPosition(int(match[1]), int(match[2]))
 
 
+# The lowest transaction id that may still commit rows in this database: the snapshot's
+# in-progress ids, less those of sessions connected to other databases of the server
+# (they cannot write our tables, so they must not hold the feed back), else its xmax.
+# An in-progress id whose session is not found (it ended meanwhile, a prepared
+# transaction, stats hidden) counts as ours: the horizon can only err low, never high.
+_HORIZON_SQL = """
+WITH snap AS (SELECT pg_current_snapshot() AS s),
+other_databases AS (
+    SELECT (backend_xid::text)::bigint AS xid32 FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+)
+SELECT LEAST(
+    (SELECT (pg_snapshot_xmax(s)::text)::bigint FROM snap),
+    (SELECT MIN((x::text)::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x
+     WHERE (x::text)::bigint % 4294967296 NOT IN (SELECT xid32 FROM other_databases))
+)
+"""
+
+
 def feed_horizon() -> int:
     """The bound below which every change is final: a txid on PostgreSQL, an id on SQLite.
 
@@ -65,7 +85,7 @@ def feed_horizon() -> int:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+            cursor.execute(_HORIZON_SQL)
             return cursor.fetchone()[0]
     return CampaignStatusChange.objects.aggregate(last=Max("id"))["last"] or 0
 
@@ -93,14 +113,16 @@ FIELDS = (
     "id",
     "txid",
     "campaign_id",
-    "campaign__brand_id",
+    "campaign_name",
+    "brand_id",
+    "brand_name",
     "created_at",
     "old_status",
     "old_reason",
     "new_status",
     "new_reason",
     "actor",
-    "user__username",
+    "username",
     "source",
     "details",
 )
@@ -112,14 +134,16 @@ def status_change_as_dict(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "cursor": str(FeedPosition(row["txid"], row["id"])),
         "campaign": row["campaign_id"],
-        "brand": row["campaign__brand_id"],
+        "campaign_name": row["campaign_name"],
+        "brand": row["brand_id"],
+        "brand_name": row["brand_name"],
         "created_at": row["created_at"].isoformat().replace("+00:00", "Z"),
         "old_status": row["old_status"],
         "old_reason": row["old_reason"],
         "new_status": row["new_status"],
         "new_reason": row["new_reason"],
         "actor": row["actor"],
-        "user": row["user__username"],
+        "user": row["username"] or None,
         "source": row["source"],
         "details": row["details"],
     }
@@ -139,12 +163,12 @@ def status_changes_page(
 
     `next_cursor` is the last change's position, or `after` when there is nothing new:
     the client keeps it and asks again later. `brand_ids` (ids or a subquery) narrows it
-    to those brands' campaigns.
+    to those brands' changes.
     """
     horizon = feed_horizon() if horizon is None else horizon
     changes = changes_after(visible_changes(horizon), after)
     if brand_ids is not None:
-        changes = changes.filter(campaign__brand_id__in=brand_ids)
+        changes = changes.filter(brand_id__in=brand_ids)
     rows = list(changes.values(*FIELDS)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('brands', '0001_initial'),
-        ('campaigns', '0003_status_change_txid'),
+        ('campaigns', '0005_status_change_txid'),
     ]
 
     operations = [

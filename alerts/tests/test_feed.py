@@ -19,7 +19,14 @@ S = Campaign.Status
 
 def change(campaign, new_status=S.PAUSED_BY_USER) -> CampaignStatusChange:
     return CampaignStatusChange.objects.create(
-        campaign=campaign, old_status=S.ACTIVE, new_status=new_status, actor="user", source="test"
+        campaign=campaign,
+        campaign_name=campaign.name,
+        brand_id=campaign.brand_id,
+        brand_name=campaign.brand.name,
+        old_status=S.ACTIVE,
+        new_status=new_status,
+        actor="user",
+        source="test",
     )
 
 
@@ -66,7 +73,9 @@ def test_pages_give_each_change_once_in_order_and_the_last_cursor_brings_only_wh
         "id": first[0],
         "cursor": None,
         "campaign": campaign.pk,
+        "campaign_name": campaign.name,
         "brand": campaign.brand_id,
+        "brand_name": campaign.brand.name,
         "created_at": None,
         "old_status": "ACTIVE",
         "old_reason": "",

@@ -20,7 +20,14 @@ T0 = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=datetime.UTC)
 
 def change(campaign) -> int:
     return CampaignStatusChange.objects.create(
-        campaign=campaign, old_status=S.ACTIVE, new_status=S.PAUSED_BY_USER, actor="user", source="admin"
+        campaign=campaign,
+        campaign_name=campaign.name,
+        brand_id=campaign.brand_id,
+        brand_name=campaign.brand.name,
+        old_status=S.ACTIVE,
+        new_status=S.PAUSED_BY_USER,
+        actor="user",
+        source="admin",
     ).pk
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0002_pending_brand'),
+        ('campaigns', '0004_audit_outlives_deletions_and_engine_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
