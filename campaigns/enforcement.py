@@ -181,7 +181,7 @@ class Selection:
         from campaigns.enforcement_sql import SqlSelection
 
         where, params = self.scope.sql()
-        # Over the brand id column named {brand} (a brand's id, or a campaign's brand_id).
+        # Over the brand id column named {brand}: which brands the selection can touch.
         brands_where, brands_params = ["true"], []
         conditions, condition_params = [where], list(params)
         if self.brand_ids is not None:
@@ -200,11 +200,11 @@ class Selection:
             subquery, subquery_params = self.campaigns.order_by().values("pk").query.sql_with_params()
             conditions.append(f"c.id IN ({subquery})")
             condition_params.extend(subquery_params)
-        if self.campaigns is not None or self.scope != Scope.NOT_PAUSED_BY_USER:
-            # Read the figures of the brands that have a selected campaign only.
+        if self.campaigns is not None:
+            # Only the brands of the chosen campaigns (a few, from the admin or a command).
             table = connection.ops.quote_name(Campaign._meta.db_table)
-            brands_where.append(f"{{brand}} IN (SELECT c.brand_id FROM {table} c WHERE {' AND '.join(conditions)})")
-            brands_params.extend(condition_params)
+            brands_where.append(f"{{brand}} IN (SELECT c.brand_id FROM {table} c WHERE c.id IN ({subquery}))")
+            brands_params.extend(subquery_params)
         return SqlSelection(
             where=" AND ".join(conditions),
             params=tuple(condition_params),
@@ -295,11 +295,12 @@ def _enforce_sql(selection: Selection, *, source: str, now, actor: str, user) ->
 
     def attempt():
         with transaction.atomic():
-            examined = enforcement_sql.lock_selection(sql_selection)
+            examined, brand_ids = enforcement_sql.selection_brands(sql_selection, lock=True)
             if not examined:
                 return 0, None
             applied = enforcement_sql.decide_and_write(
                 sql_selection,
+                brand_ids=brand_ids,
                 now=now or timezone.now(),
                 source=source,
                 actor=actor,

@@ -51,9 +51,10 @@ SESSION_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL
 class SqlSelection:
     """Which campaigns a run decides, as SQL over a campaign row aliased `c`.
 
-    `where` picks the campaigns to decide; `brands_where` (over a brand row aliased
-    `{brand}`, the brand id column it is formatted with) the brands whose figures are
-    read: all of their campaigns count towards the brand totals, whatever the selection.
+    `where` picks the campaigns to decide; `brands_where` (over the brand id column
+    named `{brand}`) narrows the brands they can belong to. The figures are then read
+    for every campaign of the selected campaigns' brands: all of them count towards the
+    brand totals, whatever the selection.
     """
 
     where: str
@@ -94,7 +95,7 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _decided_sql(selection: SqlSelection) -> tuple[str, list[Any]]:
+def _decided_sql(selection: SqlSelection, brand_ids: list[int]) -> tuple[str, list[Any]]:
     """CTEs ending in `decided`: one row per selected campaign, its stored state and the rule's.
 
     Reads like SPEC §4: the campaign's row of the month that is latest up to today (its
@@ -120,7 +121,7 @@ WITH zone AS (
     FROM {t["campaign"]} dc
     JOIN {t["window"]} w ON w.campaign_id = dc.id
     JOIN zone wz ON wz.name = w.timezone
-    WHERE dc.is_dayparting_enabled AND {selection.brands_where.replace("{brand}", "dc.brand_id")}
+    WHERE dc.is_dayparting_enabled AND dc.brand_id = ANY(%(brand_ids)s::bigint[])
     GROUP BY w.campaign_id
 ), figures AS (
     SELECT c.id, c.brand_id, c.name AS campaign_name, b.name AS brand_name,
@@ -140,7 +141,7 @@ WITH zone AS (
         ORDER BY s.date DESC LIMIT 1
     ) latest ON true
     LEFT JOIN window_state ON window_state.campaign_id = c.id
-    WHERE {selection.brands_where.replace("{brand}", "b.id")}
+    WHERE b.id = ANY(%(brand_ids)s::bigint[])
 ), with_totals AS (
     SELECT f.*, sum(f.daily) OVER brand AS brand_daily, sum(f.monthly) OVER brand AS brand_monthly
     FROM figures f WINDOW brand AS (PARTITION BY f.brand_id)
@@ -163,7 +164,7 @@ WITH zone AS (
 ), changed AS (
     SELECT * FROM decided WHERE (status, pause_reason) IS DISTINCT FROM (new_status, new_reason)
 )"""
-    return sql, [*selection.brands_params, *selection.brands_params, *selection.params]
+    return sql, [*selection.params]
 
 
 # The figures that decided a change, as strings (SPEC §6), over a `changed` row `ch`;
@@ -196,23 +197,27 @@ def _named(sql: str, positional: list[Any], named: dict[str, Any]) -> tuple[str,
     return "".join(out), params
 
 
-def lock_selection(selection: SqlSelection) -> int:
-    """Lock the selected campaigns in id order; the number locked (they are the examined ones).
+def selection_brands(selection: SqlSelection, *, lock: bool) -> tuple[int, list[int]]:
+    """The selected campaigns' count and brand ids, locking the campaigns in id order if `lock`.
 
     FOR NO KEY UPDATE, not FOR UPDATE: spend rows referencing a campaign take KEY SHARE
     locks for their foreign key, which this does not block. A campaign whose brand's
     timezone is unknown is neither locked nor decided (`unknown_timezones` logs it).
+    The brand ids, passed on as an array, also give the planner the decision's true size.
     """
     t = _tables()
+    locking = "ORDER BY c.id FOR NO KEY UPDATE OF c" if lock else ""
     with connection.cursor() as cursor:
         cursor.execute(SESSION_SETTINGS)
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT c.id FROM {t['campaign']} c JOIN {t['brand']} b ON b.id = c.brand_id "
+            f"SELECT count(*), array_agg(DISTINCT brand_id) FROM (SELECT c.id, c.brand_id FROM {t['campaign']} c "
+            f"JOIN {t['brand']} b ON b.id = c.brand_id "
             f"WHERE {selection.where} AND {selection.brands_where.replace('{brand}', 'b.id')} "
-            "AND b.timezone = ANY(%s) ORDER BY c.id FOR NO KEY UPDATE OF c) locked",
+            f"AND b.timezone = ANY(%s) {locking}) selected",
             [*selection.params, *selection.brands_params, list(_zone_names())],
         )
-        return cursor.fetchone()[0]
+        count, brand_ids = cursor.fetchone()
+    return count, brand_ids or []
 
 
 def unknown_timezones(limit: int = 100) -> list[tuple[str, int, int | None, str]]:
@@ -250,7 +255,7 @@ class AppliedChanges:
 
 
 def decide_and_write(
-    selection: SqlSelection, *, now: datetime, source: str, actor: str, user_id: int | None
+    selection: SqlSelection, *, brand_ids: list[int], now: datetime, source: str, actor: str, user_id: int | None
 ) -> AppliedChanges:
     """Decide the (locked) selection at `now`; write what differs and its audit rows.
 
@@ -259,7 +264,7 @@ def decide_and_write(
     only the rows actually updated get an audit row.
     """
     t = _tables()
-    decided, positional = _decided_sql(selection)
+    decided, positional = _decided_sql(selection, brand_ids)
     positional += list(selection.params)
     sql = f"""{decided}, updated AS (
     UPDATE {t["campaign"]} c SET status = ch.new_status, pause_reason = ch.new_reason, updated_at = %(now)s
@@ -289,6 +294,7 @@ UNION ALL
         "user_id": user_id,
         "source": source,
         "log_limit": LOG_CHANGES_LIMIT,
+        "brand_ids": brand_ids,
     }
     sql, params = _named(sql, positional, named)
     transitions, sample = [], []
@@ -308,15 +314,14 @@ def preview_changes(selection: SqlSelection, *, now: datetime):
 
     The same statement up to the writes, so a preview cannot drift from a run. Rows are
     streamed from a server-side cursor, so a preview of a million changes stays small.
+    Call it inside a transaction (a server-side cursor needs one).
     """
-    decided, positional = _decided_sql(selection)
+    _, brand_ids = selection_brands(selection, lock=False)
+    decided, positional = _decided_sql(selection, brand_ids)
     sql = f"""{decided}
 SELECT ch.id, ch.status, ch.pause_reason, ch.new_status, ch.new_reason, {DETAILS_SQL} FROM changed ch ORDER BY ch.id"""
-    named = zone_parameters(now) | {"now_text": now.astimezone(UTC).isoformat()}
+    named = zone_parameters(now) | {"now_text": now.astimezone(UTC).isoformat(), "brand_ids": brand_ids}
     sql, params = _named(sql, positional, named)
-    # A server-side cursor needs a transaction: the caller holds one (atomic).
-    with connection.cursor() as cursor:
-        cursor.execute(SESSION_SETTINGS)
     with connection.connection.cursor(name="enforcement_preview") as cursor:
         cursor.itersize = 2000
         cursor.execute(sql, params)
