@@ -271,7 +271,7 @@ def decide_and_write(
     FROM changed ch
     WHERE c.id = ch.id AND c.status = ch.status AND c.pause_reason = ch.pause_reason
       AND {selection.where}  -- the selection's own rows: the join stays within its brands
-    RETURNING c.id
+    RETURNING ch.*
 ), audited AS (
     INSERT INTO {t["audit"]} (campaign_id, campaign_name, brand_id, brand_name, created_at, old_status,
                               new_status, old_reason, new_reason, actor, user_id, username, source, details)
@@ -279,7 +279,7 @@ def decide_and_write(
            ch.new_status, ch.pause_reason, ch.new_reason, %(actor)s, %(user_id)s,
            COALESCE((SELECT u.{t["username"]} FROM {t["user"]} u WHERE u.id = %(user_id)s), ''),
            %(source)s, {DETAILS_SQL}
-    FROM changed ch JOIN updated u ON u.id = ch.id
+    FROM updated ch  -- the rows updated, with the figures that decided them
     RETURNING campaign_id, old_status, old_reason, new_status, new_reason
 )
 SELECT 'transition', NULL, old_status, old_reason, new_status, new_reason, count(*)
