@@ -116,6 +116,7 @@ def celery_worker_process(transactional_db, tmp_path_factory):
         "DATABASE_URL": _database_url_of_test_database(),
         "CELERY_BROKER_URL": app.conf.broker_url,
         "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
+        "DATABASE_CONN_MAX_AGE": "60",
     }
     command = [
         sys.executable,
