@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import repeat
 from typing import Literal
 
 from django.db import connection, transaction
@@ -39,6 +40,7 @@ from campaigns.demo_spend import (
     PROFILE_CYCLE,
     BrandTotals,
     CampaignLimits,
+    SpendCalendar,
     brand_budgets_auto,
     cents,
     money,
@@ -204,10 +206,11 @@ def _spend_insert(rows: Sequence[SpendRow], *, now: datetime) -> None:
         return
     # Cents as text with two places: exact, and no Decimal per value. No value holds a
     # tab, newline or backslash, so COPY's text format needs no escaping.
-    stamp = now.isoformat()
+    stamps = "\t" + now.isoformat() + "\t" + now.isoformat() + "\n"
+    iso_dates = {day: day.isoformat() for day in {row[1] for row in rows}}
     data = "".join(
-        f"{campaign_id}\t{day.isoformat()}\t{daily // 100}.{daily % 100:02d}\t"
-        f"{monthly // 100}.{monthly % 100:02d}\t{stamp}\t{stamp}\n"
+        f"{campaign_id}\t{iso_dates[day]}\t{daily // 100}.{daily % 100:02d}\t"
+        f"{monthly // 100}.{monthly % 100:02d}{stamps}"
         for campaign_id, day, daily, monthly in rows
     )
     quote = connection.ops.quote_name
@@ -332,10 +335,7 @@ def demo_data_create(
     now = timezone.now()
     brand_zones = [rng.choice(timezones) for _ in range(brands)]
     # Each brand's last `spend_days` local dates; date arithmetic, no local datetimes.
-    brand_days: list[list[date]] = []
-    for tz in brand_zones:
-        today = local_date(now, tz)
-        brand_days.append([today - timedelta(days=back) for back in range(spend_days - 1, -1, -1)])
+    brand_days = [SpendCalendar.ending(local_date(now, tz), spend_days) for tz in brand_zones]
     counts = _campaigns_per_brand(campaigns, brands)
     limits = CampaignLimits(
         daily=None if daily_budget is None else cents(daily_budget),
@@ -386,12 +386,7 @@ def demo_data_create(
                 days = brand_days[index]
                 amounts = spend_amounts(rng, days, limits=limits, profile=PROFILE_CYCLE[number % len(PROFILE_CYCLE)])
                 month_to_date = month_to_date_totals(days, amounts)
-                rows_by_campaign.append(
-                    [
-                        (campaign.pk, day, amount, mtd)
-                        for day, amount, mtd in zip(days, amounts, month_to_date, strict=True)
-                    ]
-                )
+                rows_by_campaign.append(list(zip(repeat(campaign.pk), days.days, amounts, month_to_date, strict=False)))
                 if amounts:
                     totals[index].today += amounts[-1]
                     totals[index].month_to_date += month_to_date[-1]
@@ -438,7 +433,7 @@ def _brand_budgets_set(
     rng: random.Random,
     brands: list[Brand],
     totals: list[BrandTotals],
-    brand_days: list[list[date]],
+    brand_days: list[SpendCalendar],
     *,
     now: datetime,
     limits: CampaignLimits,
@@ -447,7 +442,8 @@ def _brand_budgets_set(
 ) -> None:
     """Set the AUTO budgets from each brand's spend and kind, in one UPDATE per batch."""
     for index, brand in enumerate(brands):
-        today = brand_days[index][-1] if brand_days[index] else local_date(now, brand.timezone)
+        days = brand_days[index].days
+        today = days[-1] if days else local_date(now, brand.timezone)
         auto_daily, auto_monthly = brand_budgets_auto(
             rng,
             BRAND_KIND_CYCLE[index % len(BRAND_KIND_CYCLE)],
