@@ -60,17 +60,21 @@ class Chart:
         return self.plot_bottom + 18
 
 
+# Axis tops: these times a power of ten, the smallest at or above the largest value.
+# Each splits into four round ticks (0.25, 0.3, 0.4, 0.5, 0.6, 1, 1.5, 2).
+_ROUND_TOPS = (1, 1.2, 1.6, 2, 2.4, 4, 6, 8, 10)
+
+
 def nice_scale(largest: float, *, whole: bool = False) -> float:
-    """The smallest "round" axis top (1, 2, 2.5 or 5 times a power of ten, per tick) at or above `largest`."""
+    """A round axis top at or above `largest`; with `whole`, one whose ticks are whole numbers."""
     if largest <= 0:
         return float(Y_TICKS)
-    rough_step = largest / Y_TICKS
-    magnitude = 10 ** math.floor(math.log10(rough_step))
-    for factor in (1, 2, 2.5, 5, 10):
-        step = factor * magnitude
-        if step >= rough_step and (not whole or step == int(step)):
-            return step * Y_TICKS
-    return 10 * magnitude * Y_TICKS
+    magnitude = 10 ** math.floor(math.log10(largest))
+    for factor in (*_ROUND_TOPS, *(10 * top for top in _ROUND_TOPS)):
+        top = factor * magnitude
+        if top >= largest and (not whole or (top >= Y_TICKS and top % Y_TICKS == 0)):
+            return top
+    return 100 * magnitude
 
 
 def compact_usd(amount: float) -> str:
@@ -153,7 +157,8 @@ def changes_chart(hours: Sequence[HourChanges]) -> Chart:
 
     def bar_title(hour: HourChanges, one: Series, value: float) -> str:
         end = (hour.start.hour + 1) % 24
-        return f"{hour.start:%a %H}:00–{end:02d}:00 UTC: {int(value)} {one.label.lower()}"
+        what = one.label.lower() if value != 1 else one.label.lower().removesuffix("s")
+        return f"{hour.start:%a %H}:00–{end:02d}:00 UTC: {int(value)} {what}"
 
     return _bar_chart(
         title=f"Pauses and resumes per hour, last {len(hours)} hours (UTC)",
