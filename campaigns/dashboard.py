@@ -14,7 +14,8 @@ today and month-to-date (a campaign's row dated its brand's today is its latest 
 the month) and the chart's latest days; only campaigns with no row today need the
 rule's per-campaign lookup of their month-to-date, and only their brands are asked. The
 30-day chart needs every row of 30 days; the days before every brand's today change
-rarely (late corrections), so their totals are cached for SETTLED_SPEND_CACHE_SECONDS.
+rarely (late corrections), so their totals are cached, each day on its own: the day
+before for SETTLED_SPEND_CACHE_SECONDS, older days for OLDER_SPEND_CACHE_SECONDS.
 """
 
 from collections import Counter, defaultdict
@@ -39,8 +40,9 @@ NEAREST_BRANDS = 8
 # Utilization from which a budget counts as near (amber); at 100% it is reached (red).
 NEAR_FRACTION = Decimal("0.8")
 # How stale the totals of days before every brand's today may be: a late correction to
-# a past day shows within this time.
+# the day before shows within 5 minutes, to an older day within an hour.
 SETTLED_SPEND_CACHE_SECONDS = 300
+OLDER_SPEND_CACHE_SECONDS = 3600
 
 Status = Campaign.Status
 Reason = Campaign.PauseReason
@@ -301,27 +303,42 @@ def _spend_by_day(
     """
     todays = sorted(zones_by_today) or [now.astimezone(UTC).date()]
     first = todays[-1] - timedelta(days=SPEND_CHART_DAYS - 1)
-    totals = dict(_settled_spend(first, todays[0] - timedelta(days=1), brands))
+    totals = _settled_spend(first, todays[0] - timedelta(days=1), brands) if todays[0] > first else {}
     totals.update(recent)
     return [
         DaySpend(day, totals.get(day, ZERO)) for day in (first + timedelta(days=n) for n in range(SPEND_CHART_DAYS))
     ]
 
 
-def _settled_spend(first: date, last: date, brands: list[dict]) -> list[tuple[date, Decimal]]:
-    if last < first:
-        return []
-    key = f"dashboard:settled-spend:{first.isoformat()}:{last.isoformat()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return [(date.fromisoformat(day), Decimal(total)) for day, total in cached]
-    rows = Spend.objects.order_by().filter(date__gte=first, date__lte=last)
-    unknown = {brand["timezone"] for brand in brands} - timezone_names()
+def settled_day_key(day: date, unknown_zones: frozenset[str] = frozenset()) -> str:
+    """The cache key of one settled day's total (the rows of brands with unknown zones left out)."""
+    return f"dashboard:spend-day:{day.isoformat()}:{','.join(sorted(unknown_zones))}"
+
+
+def _settled_spend(first: date, last: date, brands: list[dict]) -> dict[date, Decimal]:
+    """Each day's total from `first` to `last`, every day before every brand's today.
+
+    Each day is cached on its own: the day before the earliest brand's today, where
+    late corrections usually land, for SETTLED_SPEND_CACHE_SECONDS; older days for
+    OLDER_SPEND_CACHE_SECONDS. One query reads the days missing from the cache.
+    """
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    unknown = frozenset({brand["timezone"] for brand in brands} - timezone_names())
+    keys = {day: settled_day_key(day, unknown) for day in days}
+    cached = cache.get_many(keys.values())
+    totals = {day: Decimal(cached[key]) for day, key in keys.items() if key in cached}
+    missing = [day for day in days if day not in totals]
+    if not missing:
+        return totals
+    rows = Spend.objects.order_by().filter(date__in=missing)
     if unknown:
         # The rule skips brands whose stored zone is unknown; so does the chart (slower).
         rows = rows.exclude(campaign__brand__timezone__in=unknown)
-    totals = [(row["date"], row["total"]) for row in rows.values("date").annotate(total=Sum("daily_spend"))]
-    cache.set(key, [(day.isoformat(), str(total)) for day, total in totals], SETTLED_SPEND_CACHE_SECONDS)
+    read = {row["date"]: row["total"] for row in rows.values("date").annotate(total=Sum("daily_spend"))}
+    for day in missing:
+        totals[day] = read.get(day, ZERO)
+        timeout = SETTLED_SPEND_CACHE_SECONDS if day == last else OLDER_SPEND_CACHE_SECONDS
+        cache.set(keys[day], str(totals[day]), timeout)
     return totals
 
 

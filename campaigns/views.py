@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from campaigns.dashboard import SETTLED_SPEND_CACHE_SECONDS, dashboard_figures
+from campaigns.dashboard import OLDER_SPEND_CACHE_SECONDS, SETTLED_SPEND_CACHE_SECONDS, dashboard_figures
 from campaigns.dashboard_charts import changes_chart, spend_chart
 
 # A template that h11's task heartbeats can provide; the empty one keeps the page working without it.
@@ -23,12 +23,10 @@ def admin_index(request: HttpRequest) -> HttpResponse:
             ),
             "changes_chart": changes_chart(dashboard.changes_by_hour),
             "settled_spend_minutes": SETTLED_SPEND_CACHE_SECONDS // 60,
-            # What the template loops over: (figures, budget, period) and (budget, label, brands).
+            "older_spend_minutes": OLDER_SPEND_CACHE_SECONDS // 60,
+            # What the template loops over: (figures, budget, period) and (budget, brands).
             "dashboard_totals": [(dashboard.today, "daily", "today"), (dashboard.month, "monthly", "this month")],
-            "nearest_tables": [
-                ("daily", "daily", dashboard.nearest_daily),
-                ("monthly", "monthly", dashboard.nearest_monthly),
-            ],
+            "nearest_tables": [("daily", dashboard.nearest_daily), ("monthly", dashboard.nearest_monthly)],
             "reason_scale": max((item.count for item in dashboard.by_reason), default=0),
         }
     return admin.site.index(request, extra_context=context)

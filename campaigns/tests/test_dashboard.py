@@ -248,19 +248,24 @@ def test_spend_per_day_counts_each_row_on_its_brands_date_and_not_after_its_toda
 def test_days_before_every_brands_today_are_cached_and_later_days_read_fresh():
     brand = BrandFactory(timezone="UTC")
     campaign = CampaignFactory(brand=brand)
+    older = spend(campaign, datetime.date(2026, 2, 20), "5.00", "5.00")
     yesterday = spend(campaign, FEB_28, "10.00", "10.00")
     today = spend(campaign, MAR_1, "20.00", "20.00")
     figures()
 
+    Spend.objects.filter(pk=older.pk).update(daily_spend=D("6.00"), monthly_spend=D("6.00"))
     Spend.objects.filter(pk=yesterday.pk).update(daily_spend=D("15.00"), monthly_spend=D("15.00"))
     Spend.objects.filter(pk=today.pk).update(daily_spend=D("25.00"), monthly_spend=D("40.00"))
     by_day = {day.day: day.spend for day in figures().spend_by_day}
-    assert (by_day[FEB_28], by_day[MAR_1]) == (D("10.00"), D("25.00"))
+    assert (by_day[datetime.date(2026, 2, 20)], by_day[FEB_28], by_day[MAR_1]) == (D("5.00"), D("10.00"), D("25.00"))
 
-    # Once the cached totals expire, the correction shows.
+    # A correction to the day before shows within 5 minutes, to an older day within an hour.
     later = MARCH_1 + datetime.timedelta(seconds=dashboard_module.SETTLED_SPEND_CACHE_SECONDS + 1)
     by_day = {day.day: day.spend for day in figures(later).spend_by_day}
-    assert by_day[FEB_28] == D("15.00")
+    assert (by_day[datetime.date(2026, 2, 20)], by_day[FEB_28]) == (D("5.00"), D("15.00"))
+    much_later = MARCH_1 + datetime.timedelta(seconds=dashboard_module.OLDER_SPEND_CACHE_SECONDS + 1)
+    by_day = {day.day: day.spend for day in figures(much_later).spend_by_day}
+    assert by_day[datetime.date(2026, 2, 20)] == D("6.00")
 
 
 # --- Pauses and resumes per hour ---------------------------------------------------------------
