@@ -17,22 +17,22 @@ for the many spend rows on PostgreSQL, with COPY. The number of queries grows wi
 row count divided by the batch size, never with one query per campaign.
 """
 
-import io
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import repeat
 from typing import Literal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from brands.models import Brand
 from budget_system.timezones import local_date, validate_timezone_name, zone
+from campaigns import demo_rows
 from campaigns.demo_names import CampaignNamer, brand_names_unique
 from campaigns.demo_spend import (
     BRAND_KIND_CYCLE,
@@ -43,14 +43,12 @@ from campaigns.demo_spend import (
     SpendCalendar,
     brand_budgets_auto,
     cents,
-    money,
     month_to_date_totals,
     spend_amounts,
 )
 from campaigns.enforcement import EnforcementSummary, campaigns_enforce, campaigns_pause
 from campaigns.models import Campaign
 from dayparting.models import DaypartingSchedule
-from spend.models import Spend
 
 # Real IANA zones with whole, half and quarter-hour offsets on both sides of UTC, with
 # and without DST, so a demo shows brands whose `today` differs from UTC's.
@@ -177,91 +175,6 @@ def _campaigns_per_brand(campaigns: int, brands: int) -> list[int]:
     return [share + (1 if index < extra else 0) for index in range(brands)]
 
 
-# (campaign id, date, daily spend in cents, month-to-date spend in cents)
-SpendRow = tuple[int, date, int, int]
-
-
-def _copy_supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _spend_insert(rows: Sequence[SpendRow], *, now: datetime) -> None:
-    """Write spend rows: COPY on PostgreSQL, `bulk_create` elsewhere.
-
-    Spend is thirty rows per campaign by default, most of what is written; building
-    millions of model instances for `bulk_create` alone takes longer than the whole
-    minute a benchmark-sized run allows, while COPY takes seconds. The rows are the
-    same either way (tests compare the two paths).
-    """
-    if not rows:
-        return
-    if not _copy_supported():
-        Spend.objects.bulk_create(
-            (
-                Spend(campaign_id=campaign_id, date=day, daily_spend=money(daily), monthly_spend=money(monthly))
-                for campaign_id, day, daily, monthly in rows
-            ),
-            batch_size=BATCH_SIZE,
-        )
-        return
-    # Cents as text with two places: exact, and no Decimal per value. No value holds a
-    # tab, newline or backslash, so COPY's text format needs no escaping.
-    stamps = "\t" + now.isoformat() + "\t" + now.isoformat() + "\n"
-    iso_dates = {day: day.isoformat() for day in {row[1] for row in rows}}
-    data = "".join(
-        f"{campaign_id}\t{iso_dates[day]}\t{daily // 100}.{daily % 100:02d}\t"
-        f"{monthly // 100}.{monthly % 100:02d}{stamps}"
-        for campaign_id, day, daily, monthly in rows
-    )
-    quote = connection.ops.quote_name
-    fields = [Spend._meta.get_field(name) for name in ("campaign", "date", "daily_spend", "monthly_spend")]
-    fields += [Spend._meta.get_field("created_at"), Spend._meta.get_field("updated_at")]
-    sql = f"COPY {quote(Spend._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            raw.copy_expert(sql, io.StringIO(data))
-        else:  # psycopg 3
-            with raw.copy(sql) as copy:
-                copy.write(data)
-
-
-def _dayparting_windows(
-    rng: random.Random, campaign_id: int, tz: str, *, open_at: datetime | None = None
-) -> list[DaypartingSchedule]:
-    """Two daytime windows on different days and one overnight window (e.g. Fri 22:00-02:00).
-
-    With `open_at` (a local time in `tz`) the first daytime window is on that weekday
-    and spans that time, so the campaign is inside a window then.
-    """
-    days = rng.sample(range(7), 2)
-    hours = []
-    for _ in days:
-        start = rng.randint(6, 11)
-        hours.append((time(start), time(start + rng.randint(6, 10))))
-    if open_at is not None:
-        days[0] = open_at.weekday()
-        if days[1] == days[0]:
-            days[1] = (days[1] + 1) % 7
-        end_hour = open_at.hour + rng.randint(2, 6)
-        # A daytime window ends the same day: 23:59 at the latest.
-        hours[0] = (time(max(0, open_at.hour - rng.randint(1, 4))), time(end_hour) if end_hour < 24 else time(23, 59))
-    windows = [
-        DaypartingSchedule(campaign_id=campaign_id, day_of_week=day, start_time=start, end_time=end, timezone=tz)
-        for day, (start, end) in zip(days, hours, strict=True)
-    ]
-    windows.append(
-        DaypartingSchedule(
-            campaign_id=campaign_id,
-            day_of_week=rng.randrange(7),
-            start_time=time(rng.randint(20, 23)),
-            end_time=time(rng.randint(1, 4)),
-            timezone=tz,
-        )
-    )
-    return windows
-
-
 def _campaigns_of(brand_ids: list[int]) -> QuerySet[Campaign]:
     """The campaigns of these brands.
 
@@ -378,7 +291,7 @@ def demo_data_create(
                 ],
                 batch_size=BATCH_SIZE,
             )
-            rows_by_campaign: list[list[SpendRow]] = []
+            rows_by_campaign: list[list[demo_rows.SpendRow]] = []
             windows: list[DaypartingSchedule] = []
             for offset, (campaign, (index, number), is_parted) in enumerate(
                 zip(new_campaigns, chunk, parted, strict=True)
@@ -394,10 +307,12 @@ def demo_data_create(
                     # Every other dayparted campaign has a window open now.
                     open_now = ((start + offset) // DAYPARTING_EVERY) % 2 == 1
                     local_now = now.astimezone(zone(brand_zones[index])) if open_now else None
-                    windows.extend(_dayparting_windows(rng, campaign.pk, brand_zones[index], open_at=local_now))
+                    windows.extend(
+                        demo_rows.dayparting_windows(rng, campaign.pk, brand_zones[index], open_at=local_now)
+                    )
             # Day by day, as an ETL reports spend, so a day's rows sit together on disk.
             spend = [rows[day] for day in range(spend_days) for rows in rows_by_campaign]
-            _spend_insert(spend, now=now)
+            demo_rows.spend_insert(spend, now=now)
             DaypartingSchedule.objects.bulk_create(windows, batch_size=BATCH_SIZE)
             summary.campaigns += len(new_campaigns)
             summary.spend_rows += len(spend)

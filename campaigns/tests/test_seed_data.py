@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from brands.models import Brand
 from brands.tests.factories import BrandFactory
 from budget_system.timezones import local_date, validate_timezone_name
-from campaigns import demo_data, demo_names, demo_spend
+from campaigns import demo_data, demo_names, demo_rows, demo_spend
 from campaigns.models import Campaign, CampaignStatusChange
 from dayparting.models import DaypartingSchedule
 from dayparting.windows import Window, any_window_contains
@@ -506,7 +506,7 @@ def test_a_failure_midway_writes_nothing(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo_data, "_dayparting_windows", fail)
+    monkeypatch.setattr(demo_rows, "dayparting_windows", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         seed(brands=2, campaigns=10, seed=1)
     assert row_counts() == before
@@ -581,7 +581,7 @@ def test_copy_and_bulk_create_write_the_same_spend(monkeypatch):
     copied = snapshot(new_brands(set()))
     Brand.objects.all().delete()
 
-    monkeypatch.setattr(demo_data, "_copy_supported", lambda: False)
+    monkeypatch.setattr(demo_rows, "copy_supported", lambda: False)
     seed(brands=2, campaigns=8, spend_days=35, timezones="America/Los_Angeles,Asia/Tokyo", seed=12, no_enforce=True)
     assert snapshot(new_brands(set())) == copied
 
