@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budget_system.money import money_field, null_or_non_negative
+from campaigns.txid import CurrentTransactionId
 
 
 class Campaign(models.Model):
@@ -112,6 +113,9 @@ class CampaignStatusChange(models.Model):
     source = models.CharField(max_length=100)
     # The figures that decided the change, as strings (spend, budgets, local date, zone).
     details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The writing transaction's id (0 on SQLite), filled by the database: the status-change
+    # feed reads in (txid, id) order, which is commit order (campaigns/txid.py).
+    txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -130,6 +134,8 @@ class CampaignStatusChange(models.Model):
             models.Index(fields=["-created_at"], name="status_change_created_idx"),
             # Deleting a user empties `user` on their rows; system rows (nearly all) stay out.
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="status_change_user_idx"),
+            # The status-change feed: WHERE (txid, id) > cursor AND txid < xmin ORDER BY txid, id.
+            models.Index(fields=["txid", "id"], name="status_change_feed_idx"),
         ]
 
     def __str__(self) -> str:

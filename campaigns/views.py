@@ -7,13 +7,10 @@ from django.utils import timezone
 from campaigns.dashboard import OLDER_SPEND_CACHE_SECONDS, SETTLED_SPEND_CACHE_SECONDS, dashboard_figures
 from campaigns.dashboard_charts import changes_chart, spend_chart
 
-# A template that h11's task heartbeats can provide; the empty one keeps the page working without it.
-HEARTBEAT_TEMPLATES = ["admin/task_heartbeats.html", "admin/dashboard/no_heartbeats.html"]
-
 
 def admin_index(request: HttpRequest) -> HttpResponse:
     """Django's admin index with the dashboard's figures, for users who may view campaigns."""
-    context = {"heartbeat_templates": HEARTBEAT_TEMPLATES}
+    context = {}
     if request.user.has_perm("campaigns.view_campaign"):
         dashboard = dashboard_figures(now=timezone.now())
         context |= {

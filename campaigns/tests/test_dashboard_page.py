@@ -8,7 +8,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from brands.models import Brand
 from budget_system.timezones import local_date
@@ -94,13 +94,10 @@ def test_the_front_page_needs_a_login(client):
     assert page["Location"].startswith("/admin/login/")
 
 
-def test_task_heartbeats_show_when_their_template_exists(staff_client, settings, tmp_path):
-    assert staff_client.get("/admin/").status_code == 200
-    (tmp_path / "admin").mkdir()
-    (tmp_path / "admin" / "task_heartbeats.html").write_text('<div id="heartbeats">beat</div>')
-    templates = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
-    with override_settings(TEMPLATES=templates):
-        assert '<div id="heartbeats">beat</div>' in staff_client.get("/admin/").content.decode()
+def test_the_task_heartbeats_stay_on_the_front_page_above_the_dashboard(staff_client):
+    html = staff_client.get("/admin/").content.decode()
+    assert 'id="heartbeat-panel"' in html
+    assert html.index('id="heartbeat-panel"') < html.index('id="ops-dashboard"') < html.index('id="apps"')
 
 
 # --- Query counts -----------------------------------------------------------------------------
@@ -124,11 +121,11 @@ def test_the_page_runs_a_fixed_number_of_queries(
             extra = 2
         # Session and user; the dashboard: savepoint, jit off, campaigns by brand, status
         # and reason, brands, spend by brand and date, settled days, changes per hour,
-        # release; recent actions.
-        with django_assert_max_num_queries(11 + extra):
+        # release; the task heartbeats (late banner and panel); recent actions.
+        with django_assert_max_num_queries(13 + extra):
             assert staff_client.get("/admin/").status_code == 200
         # The settled days come from the cache the second time.
-        with django_assert_max_num_queries(10 + extra):
+        with django_assert_max_num_queries(12 + extra):
             assert staff_client.get("/admin/").status_code == 200
 
 
