@@ -199,6 +199,8 @@ def admin_browser(browser, live_server, staff_user):
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("ops-password-1")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # click() returns before the next page loads: wait for the redirect, with a bound.
+    wait_for(lambda: "/admin/login/" not in browser.current_url, timeout=10)
     if "/admin/login/" in browser.current_url:
         pytest.fail(f"could not log in to the admin: {browser.find_element(By.TAG_NAME, 'body').text[:500]}")
     browser.live_server_url = live_server.url
