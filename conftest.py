@@ -56,6 +56,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 missing_service("a real worker shares the database: set DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """Each test starts with empty API throttle counts (they live in process memory
+    without a Redis cache), so one test's requests never throttle the next."""
+    from budget_system.throttling import throttle_windows
+
+    throttle_windows.cache_clear()
+    yield
+    throttle_windows.cache_clear()
+
+
 @pytest.fixture
 def eager_tasks():
     """Run the enqueued enforcement task in-process (the real worker has its own test)."""

@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# A database outage raised outside a view (e.g. saving the session) is a 503, not a 500.
+handler500 = "budget_system.errors.server_error"
