@@ -83,6 +83,9 @@ def database_unavailable_response(request: HttpRequest, error: BaseException) ->
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
     response.database_unavailable = True
+    # The outage is logged once (database_outage), not as an error per request by
+    # django.request; the access log still shows each 503.
+    response._has_been_logged = True
     return response
 
 

@@ -112,11 +112,22 @@ class LocalWindows:
 class RedisWindows:
     """Sliding-window logs in Redis, falling back to a LocalWindows while it is unreachable."""
 
+    max_connections = 50  # per web process, far above its threads
+
     def __init__(self, url: str, *, prefix: str, options: dict[str, Any]) -> None:
         self.url = url
         self.prefix = prefix
-        # No retries: a dead Redis should cost one short timeout, then the fallback.
-        self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
+        # No retries: a dead Redis should cost one short timeout, then the fallback. A
+        # blocking pool: a burst of threads waits its turn for a connection (briefly: one
+        # script takes microseconds) instead of failing over like an outage.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=self.max_connections,
+            timeout=options.get("socket_timeout") or 1.0,
+            retry=Retry(NoBackoff(), 0),
+            **options,
+        )
+        self.client = redis.Redis(connection_pool=pool)
         self.script = self.client.register_script(SLIDING_WINDOW_LUA)
         self.fallback = LocalWindows()
         self.outage = Outage(
