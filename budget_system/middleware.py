@@ -5,7 +5,8 @@
   compare (budget_system.hostile_text), and on admin pages any date part (the
   `__year`, `__month`, `__day`... of list filters and date drill-downs) outside what
   Python's dates can hold. One check for every view, the admin's own and the
-  third-party apps' included, instead of a guard in each.
+  third-party apps' included, instead of a guard in each. A value that still reaches
+  PostgreSQL and is refused there (a DataError) is a 400 too.
 - `LengthRequiredMiddleware`: a chunked body the server could not hand over
   (budget_system.chunked reads it under gunicorn) is refused with 411, never taken
   for an empty body.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from django.db import connection
+from django.db import DataError, connection
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -72,6 +73,22 @@ class HostileInputMiddleware:
             return None
         problem = next(_bad_date_parts(request), None)
         return _refuse(request, problem) if problem is not None else None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # A value no check above knows about that PostgreSQL cannot compare with its
+        # column (SQLSTATE class 22: "abc" for an inet, a number out of range), e.g.
+        # any local field of any admin list is a filter (`?ip_address=1`). Bad input
+        # the database found, so a 400 naming it; the request changed nothing.
+        if not isinstance(exception, DataError):
+            return None
+        first_line = printable(str(exception).strip().splitlines()[0] if str(exception).strip() else "")
+        return error_response(
+            request,
+            400,
+            "Bad request",
+            f"A value in this request cannot be stored or compared by the database ({first_line}); "
+            "nothing was changed.",
+        )
 
 
 def _unstorable_text(request: HttpRequest) -> Iterator[Problem]:

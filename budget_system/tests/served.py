@@ -85,7 +85,9 @@ def gunicorn(
     command = [sys.executable, "-m", "gunicorn", "budget_system.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "60"]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
+        )
     served = Served("127.0.0.1", port, log_path)
     try:
         if not wait_for(lambda: _answers(served) or process.poll() is not None, timeout=60) or process.poll():

@@ -50,7 +50,9 @@ def test_api_requests_while_the_connection_is_lost_are_json_503s(outage, staff_u
         response = client.get(url)
         assert response.status_code == 503
         assert response["Retry-After"] == "5"
-        assert response.json() == {"detail": "The database is unavailable; nothing was changed. Try again in a few seconds."}
+        assert response.json() == {
+            "detail": "The database is unavailable; nothing was changed. Try again in a few seconds."
+        }
     assert outage_events(caplog) == ["outage_started"]  # once, not per request
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 

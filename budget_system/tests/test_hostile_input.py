@@ -67,7 +67,12 @@ def test_every_list_with_dates_is_covered():
 @pytest.mark.parametrize(("url", "field"), DATED_LISTS)
 @pytest.mark.parametrize(
     "query",
-    ["{f}__year=99999999", "{f}__year=9999", "{f}__year=9999&{f}__month=12", "{f}__year=9999&{f}__month=12&{f}__day=31"],
+    [
+        "{f}__year=99999999",
+        "{f}__year=9999",
+        "{f}__year=9999&{f}__month=12",
+        "{f}__year=9999&{f}__month=12&{f}__day=31",
+    ],
 )
 def test_an_absurd_year_in_a_date_drill_down_or_filter_is_a_clear_400(staff_client, some_rows, url, field, query):
     response = staff_client.get(f"{url}?{query.format(f=field)}")

@@ -126,12 +126,13 @@ def test_while_the_database_cannot_be_reached_every_request_is_503_with_retry_af
     database_url = f"postgres://postgres@127.0.0.1:{closed_port()}/gone"
     item = {"campaign": 1, "date": str(dt.date.today()), "daily_spend": "1", "monthly_spend": "1"}
     token = {"Authorization": "Token " + "a" * 40}
+    session = {"Cookie": "sessionid=" + "s" * 32}  # a well-formed key: looking it up needs the database
     with gunicorn(tmp_path, database_url=database_url) as served:
         started = time.monotonic()
         answers = {
             "spend post": served.post_json(SPEND_URL, [item], token="a" * 40),
             "campaign list": served.request("GET", "/api/v1/campaigns/", headers=token),
-            "admin page": served.request("GET", "/admin/campaigns/campaign/", headers={"Cookie": "sessionid=" + "s" * 32}),
+            "admin page": served.request("GET", "/admin/campaigns/campaign/", headers=session),
             "admin login": admin_login_attempt(served),
         }
         elapsed = time.monotonic() - started
