@@ -190,12 +190,18 @@ def browser(tmp_path_factory):
 def admin_browser(browser, live_server, staff_user):
     """The browser, logged in to the admin of a live server as the `ops` superuser."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
 
     browser.delete_all_cookies()
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("ops-password-1")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
+    submit.click()
+    # Wait for the next page (the login POST may take a moment): reading this one while
+    # it is replaced fails with a stale element.
+    WebDriverWait(browser, 20).until(staleness_of(submit))
     if "/admin/login/" in browser.current_url:
         pytest.fail(f"could not log in to the admin: {browser.find_element(By.TAG_NAME, 'body').text[:500]}")
     browser.live_server_url = live_server.url
