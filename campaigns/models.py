@@ -66,15 +66,14 @@ class Campaign(models.Model):
             ),
         ]
         indexes = [
-            # reactivate_daily_campaigns / reactivate_monthly_campaigns:
-            # WHERE status = 'PAUSED_BY_SYSTEM' AND pause_reason IN (...)
-            models.Index(fields=["status", "pause_reason"], name="campaign_status_reason_idx"),
-            # enforce_dayparting_for_all_campaigns:
-            # WHERE is_dayparting_enabled OR pause_reason = 'DAYPARTING'
+            # No index on status or pause_reason: every sweep reads a shard's campaigns by
+            # brand (the brand_id index), and leaving the columns the engine writes out of
+            # every index lets PostgreSQL update them in place (HOT, with the fill factor
+            # set in migration 0005), the bulk of a first sweep's cost otherwise.
+            # The engine's windows of a shard's dayparted campaigns:
+            # WHERE is_dayparting_enabled AND brand_id BETWEEN …
             models.Index(
-                fields=["id"],
-                condition=Q(is_dayparting_enabled=True) | Q(pause_reason="DAYPARTING"),
-                name="campaign_dayparting_idx",
+                fields=["brand_id", "id"], condition=Q(is_dayparting_enabled=True), name="campaign_dayparting_idx"
             ),
         ]
 
@@ -89,7 +88,15 @@ class CampaignStatusChange(models.Model):
         SYSTEM = "system", "System"
         USER = "user", "User"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE)
+    # History outlives what it describes: no database constraint (and no foreign-key
+    # check on the engine's bulk inserts), so deleting a campaign, a brand or a user
+    # keeps their rows, which carry the names as they were when the change was made.
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False)
+    campaign_name = models.CharField(max_length=200, blank=True)
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    brand_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     old_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
     new_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
@@ -97,8 +104,10 @@ class CampaignStatusChange(models.Model):
     new_reason = models.CharField(max_length=24, choices=Campaign.PauseReason.choices, blank=True)
     actor = models.CharField(max_length=10, choices=Actor.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # Who, kept when the user is deleted (`user` is then emptied).
+    username = models.CharField(max_length=150, blank=True)
     # The task name, "admin", "api" or "command".
     source = models.CharField(max_length=100)
     # The figures that decided the change, as strings (spend, budgets, local date, zone).
@@ -119,6 +128,8 @@ class CampaignStatusChange(models.Model):
             models.Index(fields=["campaign", "-created_at"], name="status_change_campaign_idx"),
             # The audit list in the admin, newest first, across all campaigns.
             models.Index(fields=["-created_at"], name="status_change_created_idx"),
+            # Deleting a user empties `user` on their rows; system rows (nearly all) stay out.
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="status_change_user_idx"),
         ]
 
     def __str__(self) -> str:
@@ -143,3 +154,61 @@ class PendingBrand(models.Model):
 
     def __str__(self) -> str:
         return f"brand {self.brand_id} pending since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DrainRequest(models.Model):
+    """One row: whether a drain of pending brands has been asked for and not yet ended.
+
+    Spend writers send a drain task only when they set `requested_at` from empty (or
+    from stale), so a burst of posts asks for one drain, not one each; the drain clears
+    it as it ends.
+    """
+
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="drain_request_single_row")]
+
+    def __str__(self) -> str:
+        return f"drain requested at {self.requested_at}" if self.requested_at else "no drain requested"
+
+
+class EnforcementRun(models.Model):
+    """A sweep split into shards over workers: the shards add their summaries here.
+
+    The shard that completes the count finishes the run (logs and announces the summed
+    summary). Kept for two days.
+    """
+
+    task_name = models.CharField(max_length=100)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    shards_total = models.PositiveIntegerField()
+    shards_done = models.PositiveIntegerField(default=0)
+    examined = models.PositiveIntegerField(default=0)
+    activated = models.PositiveIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
+    reason_changed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shards_done__lte=models.F("shards_total")), name="run_shards_done_le_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} at {self.started_at:%Y-%m-%d %H:%M:%S} ({self.shards_done}/{self.shards_total})"
+
+
+class EnforcementRunShard(models.Model):
+    """A shard of a run that committed: a redelivered shard finds itself here and stops."""
+
+    run = models.ForeignKey(EnforcementRun, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="run_shard_unique")]
+
+    def __str__(self) -> str:
+        return f"shard {self.number} of run {self.run_id}"
