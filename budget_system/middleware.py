@@ -79,7 +79,8 @@ class HostileInputMiddleware:
         # column (SQLSTATE class 22: "abc" for an inet, a number out of range), e.g.
         # any local field of any admin list is a filter (`?ip_address=1`). Bad input
         # the database found, so a 400 naming it; the request changed nothing.
-        if not isinstance(exception, DataError):
+        # (SQLite's driver raises OverflowError for an integer past 64 bits.)
+        if not isinstance(exception, (DataError, OverflowError)):
             return None
         first_line = printable(str(exception).strip().splitlines()[0] if str(exception).strip() else "")
         return error_response(
