@@ -134,9 +134,13 @@ INSTALLED_APPS = [
     "campaigns",
     "spend",
     "dayparting",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First: health, readiness and metrics answer whatever the Host header (a probe uses
+    # the container's address) and without the https redirect, before anything else runs.
+    "operations.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body or the query: 411 for an unreadable chunked body,
@@ -240,15 +244,31 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         "use DEBUG, INFO, WARNING, ERROR or CRITICAL."
     )
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={env.str('LOG_FORMAT')!r} is not a log format: use text or json.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line: timestamp (UTC, ISO 8601), level, logger, message, and
+        # every field a record carries in `extra` (the engine's event, task, counts...).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{message}{levelname}{name}",
+            "style": "{",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# The worker and beat keep the LOGGING above instead of installing Celery's own root
+# handler, so their lines (the enforcement runs) are JSON too when LOG_FORMAT=json.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Celery -------------------------------------------------------------------------
 # The broker defaults to kombu's filesystem transport so a laptop needs no server.
@@ -339,6 +359,9 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.drain_pending_brands": {"queue": "drains"},
     "campaigns.tasks.enforce_brand_campaigns": {"queue": "drains"},
 }
+# Campaigns per shard of a sweep: each shard is one transaction on one worker process,
+# so a sweep of N campaigns spreads over N / this many tasks.
+ENFORCEMENT_SHARD_CAMPAIGNS = env_int("ENFORCEMENT_SHARD_CAMPAIGNS", default=100_000, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The beat schedule lives in code; the DatabaseScheduler copies it into the
@@ -463,3 +486,21 @@ AXES_COOLOFF_MESSAGE = (
     f"Too many failed logins from this address: try again in {ADMIN_LOGIN_LOCKOUT_MINUTES} minutes, "
     "or ask an administrator to lift the lockout."
 )
+
+
+# --- Health and metrics (operations/) ------------------------------------------------
+# /healthz/enforcement, `check_enforcement` and the admin banner call a periodic task late
+# when it has not finished for this many minutes (budgets run every 10, dayparting every 1).
+ENFORCEMENT_LATE_AFTER_MINUTES = {
+    "check_all_campaign_budgets": env_int("ENFORCEMENT_LATE_BUDGETS_MINUTES", default=25, minimum=1),
+    "enforce_dayparting_for_all_campaigns": env_int("ENFORCEMENT_LATE_DAYPARTING_MINUTES", default=5, minimum=1),
+}
+
+# Bearer token that /metrics asks for; without one the endpoint answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+if METRICS_TOKEN and (len(METRICS_TOKEN) < 16 or not re.fullmatch(r"[A-Za-z0-9._~+/=-]+", METRICS_TOKEN)):
+    # The value is a secret: the message names its length, never the value.
+    raise ImproperlyConfigured(
+        f"METRICS_TOKEN ({len(METRICS_TOKEN)} characters) is not a usable token: use at least 16 letters, "
+        "digits or -._~+/= (for example the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    )

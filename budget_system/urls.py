@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from campaigns.api import CampaignListView
+from operations import views as operations_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -12,6 +13,11 @@ urlpatterns = [
     path("api/v1/campaigns/", CampaignListView.as_view(), name="campaign-list"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    # Probes and metrics (SPEC §12); operations.middleware.ProbeMiddleware serves them first.
+    path("healthz", operations_views.healthz, name="healthz"),
+    path("healthz/enforcement", operations_views.enforcement_health, name="healthz-enforcement"),
+    path("readyz", operations_views.readyz, name="readyz"),
+    path("metrics", operations_views.metrics, name="metrics"),
 ]
 
 # A database outage raised outside a view (e.g. saving the session) is a 503, not a 500.

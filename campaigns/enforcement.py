@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -625,11 +626,8 @@ def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummar
 
 # --- Shards -------------------------------------------------------------------------------
 
-# Campaigns per shard of a sweep; each shard is one transaction on one worker.
-SHARD_CAMPAIGNS = 100_000
 
-
-def brand_shards(*, campaigns_per_shard: int = SHARD_CAMPAIGNS) -> list[tuple[int | None, int | None]]:
+def brand_shards(*, campaigns_per_shard: int | None = None) -> list[tuple[int | None, int | None]]:
     """Brand-id ranges (after, up_to] holding about `campaigns_per_shard` campaigns each.
 
     A brand's campaigns are always in one shard: brand totals need them all. The cut
@@ -637,6 +635,7 @@ def brand_shards(*, campaigns_per_shard: int = SHARD_CAMPAIGNS) -> list[tuple[in
     """
     if not uses_sql_engine():
         return [(None, None)]
+    campaigns_per_shard = campaigns_per_shard or settings.ENFORCEMENT_SHARD_CAMPAIGNS
     table = connection.ops.quote_name(Campaign._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Campaign._meta.db_table])

@@ -195,7 +195,12 @@ def reference_apply(
     for start in range(0, len(ids), BATCH_SIZE):
         batch_ids = ids[start : start + BATCH_SIZE]
         with transaction.atomic():
-            list(Campaign.objects.select_for_update(no_key=True).filter(pk__in=batch_ids).order_by("pk").values_list("pk"))
+            list(
+                Campaign.objects.select_for_update(no_key=True)
+                .filter(pk__in=batch_ids)
+                .order_by("pk")
+                .values_list("pk")
+            )
             decided_at = now or timezone.now()
             # Re-apply the caller's selection under the lock: a campaign that an ops
             # pause (or another run) moved out of it meanwhile is left alone.

@@ -208,8 +208,9 @@ def lock_selection(selection: SqlSelection) -> int:
         cursor.execute(SESSION_SETTINGS)
         cursor.execute(
             f"SELECT count(*) FROM (SELECT c.id FROM {t['campaign']} c JOIN {t['brand']} b ON b.id = c.brand_id "
-            f"WHERE {selection.where} AND b.timezone = ANY(%s) ORDER BY c.id FOR NO KEY UPDATE OF c) locked",
-            [*selection.params, list(_zone_names())],
+            f"WHERE {selection.where} AND {selection.brands_where.replace('{brand}', 'b.id')} "
+            "AND b.timezone = ANY(%s) ORDER BY c.id FOR NO KEY UPDATE OF c) locked",
+            [*selection.params, *selection.brands_params, list(_zone_names())],
         )
         return cursor.fetchone()[0]
 
