@@ -24,3 +24,6 @@ urlpatterns = [
     path("readyz", operations_views.readyz, name="readyz"),
     path("metrics", operations_views.metrics, name="metrics"),
 ]
+
+# A database outage raised outside a view (e.g. saving the session) is a 503, not a 500.
+handler500 = "budget_system.errors.server_error"
