@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 Status = Campaign.Status
 Reason = Campaign.PauseReason
 
+CENT = Decimal("0.01")
+
 DAILY_REASONS = (Reason.DAILY_BUDGET, Reason.BRAND_DAILY_BUDGET)
 MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
 
@@ -74,6 +76,9 @@ def _reached(spend: Decimal, budget: Decimal | None) -> bool:
 
 
 def _text(value: object) -> str:
+    # Money with its two places on every backend (SQLite hands back 120 or 333.370000000000).
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT))
     return "" if value is None else str(value)
 
 
