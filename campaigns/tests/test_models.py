@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from brands.tests.factories import BrandFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
 
@@ -81,3 +82,25 @@ def test_audit_row_must_record_a_change_and_a_known_actor():
         CampaignStatusChange.objects.create(
             campaign=campaign, actor="robot", source="test", old_status=S.ACTIVE, new_status=S.PAUSED_BY_USER
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_created_through_the_orm_is_enforced_as_soon_as_it_commits():
+
+    brand = BrandFactory()
+    with transaction.atomic():
+        campaign = Campaign.objects.create(brand=brand, name="From a script", daily_budget=Decimal("0"))
+        assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.ACTIVE  # not before the commit
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.pause_reason) == ("PAUSED_BY_SYSTEM", "DAILY_BUDGET")
+    change = CampaignStatusChange.objects.get(campaign=campaign)
+    assert (change.source, change.actor, change.campaign_name) == ("created", "system", "From a script")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_created_with_nothing_blocking_it_stays_active_with_no_audit_row():
+
+    campaign = Campaign.objects.create(brand=BrandFactory(), name="Free to run", daily_budget=Decimal("50"))
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ACTIVE
+    assert not CampaignStatusChange.objects.exists()
