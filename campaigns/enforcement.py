@@ -70,7 +70,7 @@ def _reached(spend: Decimal, budget: Decimal | None) -> bool:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else f"{Decimal(value):.2f}"  # two places on every backend
 
 
 def decide_campaign_status(facts: CampaignFacts, *, now: datetime) -> Decision:
