@@ -121,12 +121,12 @@ class BrandAdmin(WarnOnEnforcedEdits, HistoryBaselineMixin, ConsoleMedia, admin.
     @admin.display(description="spend today (brand's day)")
     def spend_today(self, obj: Brand) -> SafeString | str:
         overview = getattr(obj, "overview", None)
-        return use_html("Today", overview.today) if overview else "-"
+        return use_html("", overview.today) if overview else "-"
 
     @admin.display(description="month-to-date")
     def spend_this_month(self, obj: Brand) -> SafeString | str:
         overview = getattr(obj, "overview", None)
-        return use_html("Month", overview.month) if overview else "-"
+        return use_html("", overview.month) if overview else "-"
 
     @admin.display(description="campaigns", ordering="campaign_count")
     def campaign_count(self, obj: Brand) -> SafeString:

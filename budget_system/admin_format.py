@@ -57,28 +57,29 @@ def local_time(instant: datetime | None, timezone_name: str, *, with_date: bool 
 
 
 def usage_bar(*, label: str, spend: Decimal, budget: Decimal | None, percent: Decimal | None, level: str) -> SafeString:
-    """'Today $62.50 of $75.00 · 83 %' over a small bar: amber from 80 %, red once reached."""
+    """'$62.50 / $75.00 83 %' over a small bar: amber from 80 %, red once reached.
+
+    `label` names the figure in a panel ("Campaign today"); a list column leaves it empty.
+    """
+    caption = format_html('<span class="usage-label">{}</span> ', label) if label else ""
     if budget is None:
         return format_html(
-            '<div class="usage usage-none"><span class="usage-label">{}</span> {} '
-            '<span class="usage-muted">({})</span></div>',
-            label,
+            '<div class="usage usage-none">{}{} <span class="usage-muted">/ {}</span></div>',
+            caption,
             money(spend),
             NO_LIMIT,
         )
-    width = min(int(percent), 100)
     return format_html(
-        '<div class="usage usage-{}" title="{}: {} of {} ({} %)">'
-        '<span class="usage-label">{}</span> {} <span class="usage-muted">of {}</span> <strong>{} %</strong>'
-        '<span class="usage-bar"><span style="width: {}%"></span></span></div>',
+        '<div class="usage usage-{}" title="{}{} of {} ({} %)">{}{} <span class="usage-muted">/ {}</span> '
+        '<strong>{} %</strong><span class="usage-bar"><span style="width: {}%"></span></span></div>',
         level,
-        label,
+        f"{label}: " if label else "",
         money(spend),
         money(budget),
         percent,
-        label,
+        caption,
         money(spend),
         money(budget),
         percent,
-        width,
+        min(int(percent), 100),
     )

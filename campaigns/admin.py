@@ -171,19 +171,19 @@ class CampaignAdmin(
 
     # --- The list's columns (explained per page by CampaignChangeList) ---------------------
 
-    @admin.display(description="status: every reason that holds now", ordering="status")
+    @admin.display(description="status · every reason now", ordering="status")
     def status_now(self, obj: Campaign) -> SafeString:
         return status_html(obj.status, getattr(obj, "explanation", None))
 
     @admin.display(description="spend today")
     def spend_today(self, obj: Campaign) -> SafeString | str:
         explanation = getattr(obj, "explanation", None)
-        return use_html("Today", explanation.campaign_today) if explanation else "-"
+        return use_html("", explanation.campaign_today) if explanation else "-"
 
     @admin.display(description="month-to-date")
     def spend_this_month(self, obj: Campaign) -> SafeString | str:
         explanation = getattr(obj, "explanation", None)
-        return use_html("Month", explanation.campaign_month) if explanation else "-"
+        return use_html("", explanation.campaign_month) if explanation else "-"
 
     @admin.display(description="resumes (brand's time)")
     def resumes(self, obj: Campaign) -> SafeString | str:

@@ -171,6 +171,9 @@ def _who(record) -> str:
     return record.history_user.get_username() if record.history_user else "unknown (not in the admin)"
 
 
+EDIT_SOURCES = {"campaign": "campaign settings", "brand": "brand settings", "window": "dayparting windows"}
+
+
 def _edit_entries(records: Sequence, kind: str, describe) -> list[HistoryEntry]:
     """Entries for consecutive records of each object, oldest first within an object.
 
@@ -197,7 +200,11 @@ def _edit_entries(records: Sequence, kind: str, describe) -> list[HistoryEntry]:
             if phrases:
                 entries.append(
                     HistoryEntry(
-                        at=record.history_date, who=_who(record), kind="edit", what="; ".join(phrases), source=kind
+                        at=record.history_date,
+                        who=_who(record),
+                        kind="edit",
+                        what="; ".join(phrases),
+                        source=EDIT_SOURCES[kind],
                     )
                 )
             previous = record
