@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from functools import cached_property
 
 from django.db.models import Count, Sum
@@ -69,7 +69,8 @@ class BudgetUse:
             return None
         if self.budget == 0:
             return Decimal(100)
-        return (self.spend * 100 / self.budget).quantize(Decimal("1"))
+        # Rounded down: 99.99 % of a budget must not read "100 %" while it is not reached.
+        return (self.spend * 100 / self.budget).quantize(Decimal("1"), rounding=ROUND_FLOOR)
 
     @property
     def level(self) -> str:
@@ -78,7 +79,7 @@ class BudgetUse:
             return "none"
         if self.reached:
             return "over"
-        return "warn" if self.percent >= WARNING_PERCENT else "ok"
+        return "warn" if self.spend * 100 >= WARNING_PERCENT * self.budget else "ok"
 
 
 @dataclass(frozen=True)

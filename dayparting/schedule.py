@@ -28,7 +28,7 @@ SEARCH_DAYS = 9
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _boundaries_on(windows: Sequence[Window], day_offset: int, after: datetime) -> list[datetime]:
+def _boundaries_on(windows: Sequence[Window], day_offset: int, after: datetime) -> set[datetime]:
     """The instants on one local day (counted from `after`'s) where a window may open or close."""
     by_zone: dict[str, set[time]] = defaultdict(set)
     for window in windows:
@@ -42,7 +42,7 @@ def _boundaries_on(windows: Sequence[Window], day_offset: int, after: datetime) 
             if (second := second_occurrence(tz, day, wall)) is not None:
                 instants.add(second)
         instants.update(transitions_on(tz, day))
-    return sorted(instants)
+    return instants
 
 
 def next_window_change(windows: Iterable[Window], *, after: datetime) -> datetime | None:
@@ -55,10 +55,14 @@ def next_window_change(windows: Iterable[Window], *, after: datetime) -> datetim
     if not windows:
         return None
     open_now = any_window_contains(windows, after)
-    for day_offset in range(-1, SEARCH_DAYS):
-        for instant in _boundaries_on(windows, day_offset, after):
-            if instant > after and any_window_contains(windows, instant) != open_now:
-                return instant
+    # All days at once, in UTC order: a later local day of one zone may come before an
+    # earlier local day of another.
+    boundaries = sorted(
+        {instant for offset in range(-1, SEARCH_DAYS) for instant in _boundaries_on(windows, offset, after)}
+    )
+    for instant in boundaries:
+        if instant > after and any_window_contains(windows, instant) != open_now:
+            return instant
     return None
 
 
