@@ -5,7 +5,8 @@
 Builds demo data in its own PostgreSQL database (SCREENSHOTS_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/budget_system_screenshots, created and emptied here),
 serves the admin from this process on a free port, logs in with headless Chromium
-(Debian's packages) and saves `campaign-list.png` and `campaign-page.png`.
+(Debian's packages) and saves `campaign-list.png`, `campaign-page.png`, `brand-list.png` and
+`status-changes.png`.
 
 The browser tests drive the same `capture_console` on their own live server and data.
 """
@@ -39,14 +40,16 @@ def capture_page(driver, url: str, path: Path, *, width: int = WIDTH, max_height
 
 
 def capture_console(driver, base_url: str, out_dir: Path, *, campaign_id: int) -> list[Path]:
-    """The campaign list (paused ones first) and one campaign's page, from a logged-in browser."""
+    """The campaign list (paused ones first), one campaign's page, the brand list and the audit list."""
     out_dir = Path(out_dir)
-    return [
-        capture_page(driver, f"{base_url}/admin/campaigns/campaign/?o=-3.1", out_dir / "campaign-list.png"),
-        capture_page(
-            driver, f"{base_url}/admin/campaigns/campaign/{campaign_id}/change/", out_dir / "campaign-page.png"
-        ),
-    ]
+    admin = f"{base_url}/admin"
+    pages = {
+        "campaign-list.png": f"{admin}/campaigns/campaign/?o=-3.1",
+        "campaign-page.png": f"{admin}/campaigns/campaign/{campaign_id}/change/",
+        "brand-list.png": f"{admin}/brands/brand/",
+        "status-changes.png": f"{admin}/campaigns/campaignstatuschange/",
+    }
+    return [capture_page(driver, url, out_dir / name) for name, url in pages.items()]
 
 
 def chromium(user_data_dir: Path):

@@ -82,16 +82,16 @@ def campaigns_by_status_html(brand: Brand, overview: BrandOverview | None) -> Sa
     counts = overview.campaigns_by_status if overview else {}
     parts = format_html_join(
         " · ",
-        '<a href="{}&status__exact={}">{} {}</a>',
+        '<a href="{}">{} {}</a>',
         (
-            (campaign_list_url(brand), status.value, counts[status.value], status.label.lower())
+            (f"{campaign_list_url(brand)}&status__exact={status.value}", counts[status.value], status.label.lower())
             for status in Campaign.Status
             if counts.get(status.value)
         ),
     )
     total = sum(counts.values())
-    link = format_html('<a href="{}">{}</a>', campaign_list_url(brand), total)
-    return format_html("{} <span class='usage-muted'>{}</span>", link, parts) if total else link
+    link = format_html('<a href="{}">{} campaign{}</a>', campaign_list_url(brand), total, "" if total == 1 else "s")
+    return format_html('{}<br><span class="usage-muted">{}</span>', link, parts) if total else link
 
 
 @admin.register(Brand)

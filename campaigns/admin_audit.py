@@ -14,7 +14,7 @@ from budget_system.admin_helpers import (
     ConsoleMedia,
     EstimatedCountPaginator,
 )
-from campaigns.history import details_in_words, reason_label
+from campaigns.history import details_in_words, key_figures, reason_label
 from campaigns.models import CampaignStatusChange
 
 
@@ -37,12 +37,19 @@ class StatusChangeColumns:
     def by(self, obj: CampaignStatusChange) -> str:
         return obj.user.get_username() if obj.user else obj.get_actor_display().lower()
 
-    @admin.display(description="figures that decided it")
+    @admin.display(description="the figure that decided it")
     def decided_by(self, obj: CampaignStatusChange) -> SafeString:
-        figures = details_in_words(obj.details)
-        if not figures:
-            return mark_safe("-")
-        return format_html_join(mark_safe("<br>"), "{}", ((figure,) for figure in figures))
+        return figures_html(key_figures(obj))
+
+    @admin.display(description="figures that decided it")
+    def all_figures(self, obj: CampaignStatusChange) -> SafeString:
+        return figures_html(details_in_words(obj.details))
+
+
+def figures_html(figures: tuple[str, ...]) -> SafeString:
+    if not figures:
+        return mark_safe("-")
+    return format_html_join(mark_safe("<br>"), "{}", ((figure,) for figure in figures))
 
 
 class SourceFilter(admin.SimpleListFilter):
@@ -96,26 +103,24 @@ class CampaignStatusChangeAdmin(
         ("old_reason", "new_reason"),
         "by",
         "source",
-        "decided_by",
+        "all_figures",
+    )
+    readonly_fields = (
+        "campaign",
+        "when",
+        "old_status",
+        "new_status",
+        "old_reason",
+        "new_reason",
+        "by",
+        "source",
+        "all_figures",
     )
     csv_name = "status-changes"
 
     @admin.display(description="brand", ordering="campaign__brand__name")
     def brand(self, obj: CampaignStatusChange):
         return obj.campaign.brand
-
-    def get_readonly_fields(self, request, obj=None):
-        return (
-            "campaign",
-            "when",
-            "old_status",
-            "new_status",
-            "old_reason",
-            "new_reason",
-            "by",
-            "source",
-            "decided_by",
-        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -35,6 +35,12 @@ class HistoryEntry:
     source: str = ""
     # The figures that decided a status change, in words.
     figures: tuple[str, ...] = ()
+    # Orders entries of the same instant: the row's id, edits before the changes they caused.
+    sequence: tuple[int, int] = (0, 0)
+
+    @property
+    def order(self) -> tuple:
+        return (self.at, self.sequence)
 
 
 def status_label(status: str, reason: str) -> str:
@@ -55,6 +61,14 @@ BUDGET_FIGURES = (
     ("brand_daily_spend", "brand_daily_budget", "brand spend today"),
     ("campaign_daily_spend", "campaign_daily_budget", "campaign spend today"),
 )
+# The words of the figure each reason reads.
+FIGURE_OF_REASON = {
+    Reason.BRAND_MONTHLY_BUDGET: "brand month-to-date",
+    Reason.MONTHLY_BUDGET: "campaign month-to-date",
+    Reason.BRAND_DAILY_BUDGET: "brand spend today",
+    Reason.DAILY_BUDGET: "campaign spend today",
+    Reason.DAYPARTING: "dayparting:",
+}
 
 
 def details_in_words(details: dict) -> tuple[str, ...]:
@@ -81,6 +95,15 @@ def details_in_words(details: dict) -> tuple[str, ...]:
     return tuple(figures)
 
 
+def key_figures(change: CampaignStatusChange) -> tuple[str, ...]:
+    """The figure of the reason that changed (new, else old): a list's short form (its time is local already)."""
+    figures = details_in_words(change.details)
+    reason = change.new_reason or change.old_reason
+    if not reason:
+        return figures
+    return tuple(figure for figure in figures if figure.startswith(FIGURE_OF_REASON[reason]))
+
+
 def _status_entry(change: CampaignStatusChange, *, with_campaign: bool = False) -> HistoryEntry:
     who = change.user.get_username() if change.user else change.get_actor_display().lower()
     what = (
@@ -94,7 +117,8 @@ def _status_entry(change: CampaignStatusChange, *, with_campaign: bool = False) 
         kind="status",
         what=what,
         source=change.source,
-        figures=details_in_words(change.details),
+        figures=key_figures(change),
+        sequence=(1, change.pk),
     )
 
 
@@ -174,7 +198,7 @@ def _who(record) -> str:
 EDIT_SOURCES = {"campaign": "campaign settings", "brand": "brand settings", "window": "dayparting windows"}
 
 
-def _edit_entries(records: Sequence, kind: str, describe) -> list[HistoryEntry]:
+def _edit_entries(records: Sequence, kind: str, describe, *, with_creation: bool = True) -> list[HistoryEntry]:
     """Entries for consecutive records of each object, oldest first within an object.
 
     A record without its predecessor among `records` (the oldest fetched) is compared
@@ -192,7 +216,7 @@ def _edit_entries(records: Sequence, kind: str, describe) -> list[HistoryEntry]:
                 previous = record
                 continue
             if record.history_type == "+" and kind in ("campaign", "brand"):
-                phrases = _created_text(record, kind)
+                phrases = _created_text(record, kind) if with_creation else []
             elif previous is None and kind != "window":
                 phrases = []
             else:
@@ -205,6 +229,7 @@ def _edit_entries(records: Sequence, kind: str, describe) -> list[HistoryEntry]:
                         kind="edit",
                         what="; ".join(phrases),
                         source=EDIT_SOURCES[kind],
+                        sequence=(0, record.history_id),
                     )
                 )
             previous = record
@@ -230,9 +255,10 @@ def campaign_history(*, campaign: Campaign, limit: int = 20) -> list[HistoryEntr
     names = _brand_names(campaign_records)
     entries = [_status_entry(change) for change in changes]
     entries += _edit_entries(campaign_records, "campaign", lambda old, new: _campaign_changes(old, new, names))
-    entries += _edit_entries(brand_records, "brand", _brand_changes)
+    # The brand's budgets and calendar decide this campaign too; its creation does not.
+    entries += _edit_entries(brand_records, "brand", _brand_changes, with_creation=False)
     entries += _edit_entries(window_records, "window", _window_changes)
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+    return sorted(entries, key=lambda entry: entry.order, reverse=True)[:limit]
 
 
 def brand_history(*, brand: Brand, limit: int = 20) -> list[HistoryEntry]:
@@ -244,4 +270,4 @@ def brand_history(*, brand: Brand, limit: int = 20) -> list[HistoryEntry]:
     )
     entries = [_status_entry(change, with_campaign=True) for change in changes]
     entries += _edit_entries(_latest(Brand.history.filter(id=brand.pk), limit + 1), "brand", _brand_changes)
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+    return sorted(entries, key=lambda entry: entry.order, reverse=True)[:limit]

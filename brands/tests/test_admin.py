@@ -45,7 +45,7 @@ def test_brand_list_counts_campaigns_and_links_to_them(staff_client):
 
     assert {b.name: b.campaign_count for b in response.context["cl"].result_list} == {"Busy": 3, "Quiet": 0}
     campaigns_of_busy = f"{reverse('admin:campaigns_campaign_changelist')}?brand__id__exact={busy.pk}"
-    assert f'<a href="{campaigns_of_busy}">3</a>' in response.content.decode()
+    assert f'<a href="{campaigns_of_busy}">3 campaigns</a>' in response.content.decode()
 
 
 def test_an_unknown_timezone_is_refused_with_its_name(staff_client):
