@@ -25,7 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from budget_system.admin_export import EXPORT_CHUNK, CsvExportMixin, chunked
-from budget_system.admin_format import local_time, local_time_text, money, usage_bar
+from budget_system.admin_format import local_time, local_time_text, money, usage_bar, utc_text
 from budget_system.admin_helpers import (
     ADMIN_SOURCE,
     AutocompleteFilter,
@@ -78,7 +78,7 @@ class RecentSpendInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
     model = Spend
     formset = FirstRowsInlineFormSet
     max_rows_shown = 14
-    fields = ("date", "daily", "month_to_date", "updated_at")
+    fields = ("date", "daily", "month_to_date", "reported")
     readonly_fields = fields
     ordering = ("-date",)
     show_change_link = True
@@ -91,6 +91,10 @@ class RecentSpendInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
     @admin.display(description="month-to-date")
     def month_to_date(self, obj: Spend) -> str:
         return money(obj.monthly_spend)
+
+    @admin.display(description="last reported")
+    def reported(self, obj: Spend) -> str:
+        return utc_text(obj.updated_at)
 
 
 class CampaignChangeList(ChangeList):
