@@ -117,7 +117,20 @@ def celery_worker_process(transactional_db, tmp_path_factory):
         "CELERY_BROKER_URL": app.conf.broker_url,
         "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
     }
-    command = [sys.executable, "-m", "celery", "-A", "budget_system", "worker", "-P", "solo", "-n", name]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "budget_system",
+        "worker",
+        "-P",
+        "solo",
+        "-n",
+        name,
+        "-Q",
+        "periodic,drains,celery",
+    ]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

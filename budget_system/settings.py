@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -259,6 +260,10 @@ _BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp", "
 # Fail fast when a network broker is down or hangs, so a web request that enqueues after
 # commit is held for seconds, not for the default retry budget or a silent socket.
 NETWORK_BROKER_TRANSPORT_OPTIONS = {
+    # A message taken by a worker that dies unacknowledged is given to another worker
+    # after this long: just above the longest task time limit (6 minutes), so a killed
+    # worker's run is redone within minutes, and no healthy run is delivered twice.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=7 * 60, minimum=1),
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
@@ -301,8 +306,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 540
-CELERY_TASK_TIME_LIMIT = 570
+CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
+CELERY_TASK_TIME_LIMIT = 6 * 60
+# Beat's sweeps and their shards never wait behind spend-triggered work: they have
+# their own queue, which a worker serves alone (Procfile, docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("periodic"), Queue("drains"), Queue("celery")]
+CELERY_TASK_ROUTES = {
+    "campaigns.tasks.check_all_campaign_budgets": {"queue": "periodic"},
+    "campaigns.tasks.reactivate_daily_campaigns": {"queue": "periodic"},
+    "campaigns.tasks.reactivate_monthly_campaigns": {"queue": "periodic"},
+    "campaigns.tasks.enforce_dayparting_for_all_campaigns": {"queue": "periodic"},
+    "campaigns.tasks.enforce_shard": {"queue": "periodic"},
+    "campaigns.tasks.drain_pending_brands": {"queue": "drains"},
+    "campaigns.tasks.enforce_brand_campaigns": {"queue": "drains"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The beat schedule lives in code; the DatabaseScheduler copies it into the
@@ -330,6 +348,14 @@ CELERY_BEAT_SCHEDULE = {
     "enforce-dayparting-for-all-campaigns": {
         "task": "campaigns.tasks.enforce_dayparting_for_all_campaigns",
         "schedule": crontab(),
+        "options": {"expire_seconds": 55},
+    },
+    # The safety net of spend-triggered enforcement: brands marked pending while the
+    # broker was down (or whose drain was lost) are enforced within a minute.
+    "drain-pending-brands": {
+        "task": "campaigns.tasks.drain_pending_brands",
+        "schedule": crontab(),
+        "kwargs": {"source": "drain_pending_brands"},
         "options": {"expire_seconds": 55},
     },
 }

@@ -1,28 +1,34 @@
-"""Budget enforcement: the one rule that decides a campaign's status, and its applier.
+"""Budget enforcement: the one rule that decides a campaign's status, and the service that applies it.
 
-`decide_campaign_status` is the rule (SPEC §4) as a pure function of plain facts.
-`campaigns_enforce` applies it to any set of campaigns: it loads the facts in a fixed
-number of queries, decides in Python and writes only the differences, each batch in
-one transaction with its audit rows. Every task, admin action, API call and command
-goes through here.
+- `decide_campaign_status` is the rule (SPEC §4), a pure function of plain facts: the
+  readable reference.
+- `campaigns/enforcement_sql.py` states the same rule as set-based SQL; on PostgreSQL
+  every run decides and writes through it, a fixed number of statements per run.
+  Elsewhere (SQLite, the local default) `campaigns/enforcement_reference.py` applies
+  `decide_campaign_status` row by row. A property test keeps the two in agreement.
+- `campaigns/tasks.py` schedules it: sweeps sharded by brand, and the drain of brands
+  whose spend changed.
+
+Every task, admin action, API call and command goes through the entry points below.
+Whatever the engine, a run locks the campaigns it decides (in id order, the one lock
+order everywhere) before it reads anything, and decides at the instant taken after the
+lock: a decision is never older than the rows it replaces.
 """
 
+import enum
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from brands.models import Brand
-from budget_system.timezones import month_start, timezone_names
-from campaigns.figures import ZERO, brand_local_dates, campaign_spend_expressions
-from campaigns.models import Campaign, CampaignStatusChange
-from dayparting.models import DaypartingSchedule
+from campaigns.models import Campaign, CampaignStatusChange, DrainRequest, PendingBrand
 from dayparting.windows import Window, any_window_contains
 
 logger = logging.getLogger(__name__)
@@ -32,9 +38,6 @@ Reason = Campaign.PauseReason
 
 DAILY_REASONS = (Reason.DAILY_BUDGET, Reason.BRAND_DAILY_BUDGET)
 MONTHLY_REASONS = (Reason.MONTHLY_BUDGET, Reason.BRAND_MONTHLY_BUDGET)
-
-# Campaigns decided and written per transaction: row locks are held briefly.
-BATCH_SIZE = 1000
 
 # --- The rule ------------------------------------------------------------------------
 
@@ -106,113 +109,109 @@ def decide_campaign_status(facts: CampaignFacts, *, now: datetime) -> Decision:
     return Decision(status=str(status), reason=str(reason), details=details)
 
 
-# --- Loading the facts, set-based ----------------------------------------------------
+# --- What a run applies the rule to ---------------------------------------------------
+
+
+class Scope(enum.StrEnum):
+    """The campaigns a run looks at (SPEC §5), within its brands."""
+
+    NOT_PAUSED_BY_USER = "not_paused_by_user"  # check_all_campaign_budgets, spend, edits
+    DAILY_PAUSED = "daily_paused"  # reactivate_daily_campaigns
+    MONTHLY_PAUSED = "monthly_paused"  # reactivate_monthly_campaigns
+    DAYPARTING = "dayparting"  # enforce_dayparting_for_all_campaigns
+    PAUSED_BY_USER = "paused_by_user"  # an ops resume
+
+    def condition(self) -> Q:
+        user_paused = Q(status=Status.PAUSED_BY_USER)
+        return {
+            Scope.NOT_PAUSED_BY_USER: ~user_paused,
+            Scope.DAILY_PAUSED: Q(status=Status.PAUSED_BY_SYSTEM, pause_reason__in=DAILY_REASONS),
+            Scope.MONTHLY_PAUSED: Q(status=Status.PAUSED_BY_SYSTEM, pause_reason__in=MONTHLY_REASONS),
+            Scope.DAYPARTING: ~user_paused & (Q(is_dayparting_enabled=True) | Q(pause_reason=Reason.DAYPARTING)),
+            Scope.PAUSED_BY_USER: user_paused,
+        }[self]
+
+    def sql(self) -> tuple[str, list]:
+        """The same condition over a campaign row aliased `c`."""
+        return {
+            Scope.NOT_PAUSED_BY_USER: ("c.status <> %s", [Status.PAUSED_BY_USER]),
+            Scope.DAILY_PAUSED: (
+                "c.status = %s AND c.pause_reason IN (%s, %s)",
+                [Status.PAUSED_BY_SYSTEM, *DAILY_REASONS],
+            ),
+            Scope.MONTHLY_PAUSED: (
+                "c.status = %s AND c.pause_reason IN (%s, %s)",
+                [Status.PAUSED_BY_SYSTEM, *MONTHLY_REASONS],
+            ),
+            Scope.DAYPARTING: (
+                "c.status <> %s AND (c.is_dayparting_enabled OR c.pause_reason = %s)",
+                [Status.PAUSED_BY_USER, Reason.DAYPARTING],
+            ),
+            Scope.PAUSED_BY_USER: ("c.status = %s", [Status.PAUSED_BY_USER]),
+        }[self]
 
 
 @dataclass(frozen=True)
-class StoredCampaign:
-    id: int
-    status: str
-    pause_reason: str
-    facts: CampaignFacts
+class Selection:
+    """The campaigns of a run: a scope, narrowed to brands, a brand-id range or a queryset."""
 
+    scope: Scope = Scope.NOT_PAUSED_BY_USER
+    brand_ids: tuple[int, ...] | None = None
+    # A shard: brands with after < id <= up_to (None: unbounded).
+    brand_range: tuple[int | None, int | None] | None = None
+    campaigns: QuerySet | None = field(default=None, compare=False)
 
-def load_campaign_facts(campaigns: QuerySet[Campaign], *, now: datetime) -> list[StoredCampaign]:
-    """The stored state and the facts of every campaign in `campaigns`.
+    def is_empty(self) -> bool:
+        return self.brand_ids is not None and not self.brand_ids
 
-    Brands are grouped by their local date (at most three at any instant), so the
-    number of queries is fixed however many campaigns and brands there are:
-    one for the brands, one for the windows, two per local date.
-    """
-    brands = {
-        row["id"]: row
-        for row in Brand.objects.filter(pk__in=campaigns.values("brand_id"))
-        .values("id", "timezone", "daily_budget", "monthly_budget")
-        .order_by()
-    }
-    zones_by_today = brand_local_dates((brand["timezone"] for brand in brands.values()), now=now)
-    today_by_zone = {name: today for today, names in zones_by_today.items() for name in names}
-    brand_ids_by_today: dict[date, list[int]] = defaultdict(list)
-    for brand in brands.values():
-        if brand["timezone"] in today_by_zone:
-            brand_ids_by_today[today_by_zone[brand["timezone"]]].append(brand["id"])
-        else:
-            # One bad brand must not stop enforcement for all the others.
-            logger.error(
-                "brand %s has unknown timezone %r: its campaigns are not enforced until it is fixed",
-                brand["id"],
-                brand["timezone"],
-            )
+    def queryset(self) -> QuerySet[Campaign]:
+        selected = Campaign.objects.filter(self.scope.condition())
+        if self.brand_ids is not None:
+            selected = selected.filter(brand_id__in=self.brand_ids)
+        if self.brand_range is not None:
+            after, up_to = self.brand_range
+            selected = selected.filter(**({"brand_id__gt": after} if after is not None else {}))
+            selected = selected.filter(**({"brand_id__lte": up_to} if up_to is not None else {}))
+        if self.campaigns is not None:
+            selected = selected.filter(pk__in=self.campaigns.order_by().values("pk"))
+        return selected
 
-    # Windows of every campaign in the set, whatever its flag: the flag is read in
-    # another statement, and a flag switched on in between must still find its windows.
-    windows_by_campaign: dict[int, list[Window]] = defaultdict(list)
-    for row in (
-        DaypartingSchedule.objects.filter(campaign__in=campaigns)
-        .values("id", "campaign_id", "day_of_week", "start_time", "end_time", "timezone")
-        .order_by()
-    ):
-        if row["timezone"] not in timezone_names():
-            logger.error(
-                "dayparting window %s of campaign %s has unknown timezone %r: it counts as closed",
-                row["id"],
-                row["campaign_id"],
-                row["timezone"],
-            )
-            continue
-        del row["id"]
-        windows_by_campaign[row.pop("campaign_id")].append(Window(**row))
+    def sql(self):
+        from campaigns.enforcement_sql import SqlSelection
 
-    stored: list[StoredCampaign] = []
-    for today, brand_ids in brand_ids_by_today.items():
-        daily, monthly = campaign_spend_expressions(today, month_start(today))
-        # Brand totals run over all of a brand's campaigns, whatever their status.
-        brand_totals = {
-            row["brand_id"]: row
-            for row in Campaign.objects.filter(brand_id__in=brand_ids)
-            .annotate(campaign_daily=daily, campaign_monthly=monthly)
-            .values("brand_id")
-            .annotate(daily_total=Sum("campaign_daily"), monthly_total=Sum("campaign_monthly"))
-            .order_by()
-        }
-        rows = (
-            campaigns.filter(brand_id__in=brand_ids)
-            .annotate(campaign_daily=daily, campaign_monthly=monthly)
-            .values(
-                "id",
-                "brand_id",
-                "status",
-                "pause_reason",
-                "daily_budget",
-                "monthly_budget",
-                "is_dayparting_enabled",
-                "campaign_daily",
-                "campaign_monthly",
-            )
-            .order_by("id")
+        where, params = self.scope.sql()
+        brands_where, brands_params = ["true"], []
+        conditions, condition_params = [where], list(params)
+        if self.brand_ids is not None:
+            conditions.append("c.brand_id = ANY(%s)")
+            condition_params.append(list(self.brand_ids))
+            brands_where.append("b.id = ANY(%s)")
+            brands_params.append(list(self.brand_ids))
+        if self.brand_range is not None:
+            for bound, operator in zip(self.brand_range, (">", "<="), strict=True):
+                if bound is not None:
+                    conditions.append(f"c.brand_id {operator} %s")
+                    condition_params.append(bound)
+                    brands_where.append(f"b.id {operator} %s")
+                    brands_params.append(bound)
+        if self.campaigns is not None:
+            subquery, subquery_params = self.campaigns.order_by().values("pk").query.sql_with_params()
+            conditions.append(f"c.id IN ({subquery})")
+            condition_params.extend(subquery_params)
+        if self.campaigns is not None or self.scope != Scope.NOT_PAUSED_BY_USER:
+            # Read the figures of the brands that have a selected campaign only.
+            table = connection.ops.quote_name(Campaign._meta.db_table)
+            brands_where.append(f"b.id IN (SELECT c.brand_id FROM {table} c WHERE {' AND '.join(conditions)})")
+            brands_params.extend(condition_params)
+        return SqlSelection(
+            where=" AND ".join(conditions),
+            params=tuple(condition_params),
+            brands_where=" AND ".join(brands_where),
+            brands_params=tuple(brands_params),
         )
-        for row in rows:
-            brand = brands[row["brand_id"]]
-            totals = brand_totals.get(row["brand_id"], {})
-            facts = CampaignFacts(
-                brand_timezone=brand["timezone"],
-                brand_today=today,
-                brand_daily_budget=brand["daily_budget"],
-                brand_monthly_budget=brand["monthly_budget"],
-                brand_daily_spend=totals.get("daily_total") or ZERO,
-                brand_monthly_spend=totals.get("monthly_total") or ZERO,
-                campaign_daily_budget=row["daily_budget"],
-                campaign_monthly_budget=row["monthly_budget"],
-                campaign_daily_spend=row["campaign_daily"],
-                campaign_monthly_spend=row["campaign_monthly"],
-                is_dayparting_enabled=row["is_dayparting_enabled"],
-                windows=tuple(windows_by_campaign.get(row["id"], ())),
-            )
-            stored.append(StoredCampaign(row["id"], row["status"], row["pause_reason"], facts))
-    return stored
 
 
-# --- Writing the differences -------------------------------------------------------
+# --- Applying the rule ------------------------------------------------------------------
 
 
 @dataclass
@@ -225,17 +224,194 @@ class EnforcementSummary:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
-    def count(self, old_status: str, new_status: str) -> None:
+    def count(self, old_status: str, new_status: str, times: int = 1) -> None:
         if new_status == Status.ACTIVE:
-            self.activated += 1
+            self.activated += times
         elif new_status == old_status:
-            self.reason_changed += 1
+            self.reason_changed += times
         else:
-            self.paused += 1
+            self.paused += times
+
+    def add(self, other: "EnforcementSummary") -> None:
+        for name, value in other.as_dict().items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+# A deadlock or serialization failure is retried this many times, then raised (a task
+# retries it again with backoff). The lock order makes them rare, not impossible: an
+# ETL writing straight to the tables may lock in any order.
+CONFLICT_ATTEMPTS = 4
+
+
+def _is_conflict(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "pgcode", None) in {"40P01", "40001"}  # deadlock, serialization failure
+
+
+def retrying_conflicts(attempt):
+    """Run `attempt` (a whole transaction), again on a deadlock or serialization failure."""
+    for number in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except OperationalError as exc:
+            if not _is_conflict(exc) or number == CONFLICT_ATTEMPTS:
+                raise
+            logger.warning("enforcement: %s; retrying (attempt %d of %d)", exc, number + 1, CONFLICT_ATTEMPTS)
+            time.sleep(0.05 * number)
+
+
+def _reason_suffix(reason: str) -> str:
+    return f"/{reason}" if reason else ""
+
+
+def log_status_change(campaign_id, old_status, old_reason, new_status, new_reason, *, actor: str, source: str):
+    logger.info(
+        "campaign %s %s%s -> %s%s (%s, %s)",
+        campaign_id,
+        old_status,
+        _reason_suffix(old_reason),
+        new_status,
+        _reason_suffix(new_reason),
+        actor,
+        source,
+        extra={
+            "event": "status_change",
+            "campaign_id": campaign_id,
+            "old_status": old_status,
+            "old_reason": old_reason,
+            "new_status": new_status,
+            "new_reason": new_reason,
+            "actor": actor,
+            "source": source,
+        },
+    )
+
+
+def _enforce_sql(selection: Selection, *, source: str, now, actor: str, user) -> EnforcementSummary:
+    from campaigns import enforcement_sql
+
+    sql_selection = selection.sql()
+
+    def attempt():
+        with transaction.atomic():
+            examined = enforcement_sql.lock_selection(sql_selection)
+            if not examined:
+                return 0, None
+            applied = enforcement_sql.decide_and_write(
+                sql_selection,
+                now=now or timezone.now(),
+                source=source,
+                actor=actor,
+                user_id=getattr(user, "pk", None),
+            )
+            return examined, applied
+
+    examined, applied = retrying_conflicts(attempt)
+    summary = EnforcementSummary(examined=examined)
+    if applied is None:
+        return summary
+    for change in applied.sample:
+        log_status_change(*change, actor=actor, source=source)
+    changed = 0
+    for transition in applied.transitions:
+        summary.count(transition.old_status, transition.new_status, transition.count)
+        changed += transition.count
+    if changed > len(applied.sample):
+        # A first sweep can change half a million campaigns: past the limit the log gets
+        # one line per kind of change (every change is in the audit trail).
+        for t in applied.transitions:
+            logger.info(
+                "%d campaigns %s%s -> %s%s (%s, %s); %d changes in all, the first %d logged one by one",
+                t.count,
+                t.old_status,
+                _reason_suffix(t.old_reason),
+                t.new_status,
+                _reason_suffix(t.new_reason),
+                actor,
+                source,
+                changed,
+                len(applied.sample),
+                extra={
+                    "event": "status_changes",
+                    "count": t.count,
+                    "old_status": t.old_status,
+                    "old_reason": t.old_reason,
+                    "new_status": t.new_status,
+                    "new_reason": t.new_reason,
+                    "actor": actor,
+                    "source": source,
+                },
+            )
+    return summary
+
+
+def _enforce_reference(selection: Selection, *, source: str, now, actor: str, user) -> EnforcementSummary:
+    from campaigns.enforcement_reference import reference_apply
+
+    examined, changes = retrying_conflicts(
+        lambda: reference_apply(selection.queryset(), now=now, source=source, actor=actor, user=user, write=True)
+    )
+    summary = EnforcementSummary(examined=examined)
+    for change in changes:
+        summary.count(change.old_status, change.new_status)
+        log_status_change(
+            change.campaign_id,
+            change.old_status,
+            change.old_reason,
+            change.new_status,
+            change.new_reason,
+            actor=actor,
+            source=source,
+        )
+    return summary
+
+
+def stored_timezones_check() -> None:
+    """Log each brand or window whose stored timezone is unknown (an ETL wrote it past the checks).
+
+    One bad row must not stop enforcement for all the others: such a brand's campaigns
+    are left as they are, such a window counts as closed, until the row is fixed.
+    """
+    if not uses_sql_engine():
+        return  # the reference engine logs them as it meets them
+    from campaigns.enforcement_sql import unknown_timezones
+
+    for kind, pk, campaign_id, name in unknown_timezones():
+        if kind == "brand":
+            logger.error("brand %s has unknown timezone %r: its campaigns are not enforced until it is fixed", pk, name)
+        else:
+            logger.error(
+                "dayparting window %s of campaign %s has unknown timezone %r: it counts as closed",
+                pk,
+                campaign_id,
+                name,
+            )
+
+
+def uses_sql_engine() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def selection_enforce(
+    *,
+    selection: Selection,
+    source: str,
+    now: datetime | None = None,
+    actor: str = CampaignStatusChange.Actor.SYSTEM,
+    user=None,
+) -> EnforcementSummary:
+    """Apply the rule to the selection and write what differs, with audit rows.
+
+    `now` fixes the instant of the decision (tests, a replay); without it the instant
+    is taken right after the selection's rows are locked.
+    """
+    if selection.is_empty():
+        return EnforcementSummary()
+    engine = _enforce_sql if uses_sql_engine() else _enforce_reference
+    return engine(selection, source=source, now=now, actor=actor, user=user)
 
 
 @dataclass(frozen=True)
-class StatusChange:
+class PreviewedChange:
     campaign_id: int
     old_status: str
     old_reason: str
@@ -244,122 +420,59 @@ class StatusChange:
     details: dict[str, str]
 
 
-def _write_changes(changes: Sequence[StatusChange], *, source: str, actor: str, user, now: datetime) -> None:
-    """Write the changes and their audit rows; the caller holds the rows' locks."""
-    # One UPDATE per target state (at most six) is far cheaper than a CASE per row.
-    ids_by_target: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for change in changes:
-        ids_by_target[(change.new_status, change.new_reason)].append(change.campaign_id)
-    for (new_status, new_reason), ids in ids_by_target.items():
-        Campaign.objects.filter(pk__in=ids).update(status=new_status, pause_reason=new_reason, updated_at=now)
-    CampaignStatusChange.objects.bulk_create(
-        CampaignStatusChange(
-            campaign_id=change.campaign_id,
-            created_at=now,
-            old_status=change.old_status,
-            new_status=change.new_status,
-            old_reason=change.old_reason,
-            new_reason=change.new_reason,
-            actor=actor,
-            user=user,
-            source=source,
-            details=change.details,
-        )
-        for change in changes
-    )
+def selection_preview(*, selection: Selection, now: datetime) -> Iterator[PreviewedChange]:
+    """What `selection_enforce` would change at `now`, writing nothing (the dry run).
 
-
-def _log_change(change: StatusChange, *, actor: str, source: str) -> None:
-    old_reason = f"/{change.old_reason}" if change.old_reason else ""
-    new_reason = f"/{change.new_reason}" if change.new_reason else ""
-    logger.info(
-        "campaign %s %s%s -> %s%s (%s, %s)",
-        change.campaign_id,
-        change.old_status,
-        old_reason,
-        change.new_status,
-        new_reason,
-        actor,
-        source,
-        extra={
-            "event": "status_change",
-            "campaign_id": change.campaign_id,
-            "old_status": change.old_status,
-            "old_reason": change.old_reason,
-            "new_status": change.new_status,
-            "new_reason": change.new_reason,
-            "actor": actor,
-            "source": source,
-        },
-    )
-
-
-def _apply_rule(
-    campaigns: QuerySet[Campaign],
-    *,
-    source: str,
-    now: datetime | None,
-    actor: str = CampaignStatusChange.Actor.SYSTEM,
-    user=None,
-) -> EnforcementSummary:
-    """Decide and write, one locked batch at a time.
-
-    Each batch locks its campaign rows first (in id order, so overlapping runs cannot
-    deadlock) and only then reads their status and facts. So a decision is never made
-    from figures older than the lock: a spend, budget or status change committed before
-    it is seen, and one committed after it triggers its own enforcement run, which
-    waits for this batch and then reads the new figures. Overlapping sweeps, or a
-    sweep and an ops action, therefore end as one run would, with one audit row per
-    real change. Batches follow brand order, so each reads few brands' totals.
+    The same engine and the same statement as a real run, up to its writes. Iterate it
+    inside a transaction (`atomic`): on PostgreSQL the rows stream from a cursor.
     """
-    now = now or timezone.now()
-    summary = EnforcementSummary()
-    ids = list(campaigns.order_by("brand_id", "pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch_ids = ids[start : start + BATCH_SIZE]
-        with transaction.atomic():
-            list(Campaign.objects.select_for_update().filter(pk__in=batch_ids).order_by("pk").values_list("pk"))
-            # Re-apply the caller's selection under the lock: a campaign that an ops
-            # pause (or another run) moved out of it meanwhile is left alone.
-            changes = []
-            for stored in load_campaign_facts(campaigns.filter(pk__in=batch_ids), now=now):
-                summary.examined += 1
-                decision = decide_campaign_status(stored.facts, now=now)
-                if (stored.status, stored.pause_reason) != (decision.status, decision.reason):
-                    changes.append(
-                        StatusChange(
-                            stored.id,
-                            stored.status,
-                            stored.pause_reason,
-                            decision.status,
-                            decision.reason,
-                            decision.details,
-                        )
-                    )
-            if changes:
-                _write_changes(changes, source=source, actor=actor, user=user, now=now)
-        for change in changes:
-            summary.count(change.old_status, change.new_status)
-            _log_change(change, actor=actor, source=source)
-    return summary
+    if selection.is_empty():
+        return
+    if uses_sql_engine():
+        from campaigns.enforcement_sql import preview_changes
+
+        for row in preview_changes(selection.sql(), now=now):
+            yield PreviewedChange(*row)
+        return
+    from campaigns.enforcement_reference import reference_apply
+
+    _, changes = reference_apply(selection.queryset(), now=now, source="", actor="", user=None, write=False)
+    for change in changes:
+        yield PreviewedChange(
+            change.campaign_id,
+            change.old_status,
+            change.old_reason,
+            change.new_status,
+            change.new_reason,
+            change.details,
+        )
 
 
-# --- The service's entry points -----------------------------------------------------
+# --- The service's entry points ---------------------------------------------------------
 
 
 def campaigns_enforce(*, campaigns: QuerySet[Campaign], source: str, now: datetime | None = None) -> EnforcementSummary:
     """Apply the rule to `campaigns`; the system never touches PAUSED_BY_USER ones."""
-    return _apply_rule(campaigns.exclude(status=Status.PAUSED_BY_USER), source=source, now=now)
+    return selection_enforce(selection=Selection(campaigns=campaigns), source=source, now=now)
 
 
 def brands_enforce(*, brand_ids: Iterable[int], source: str, now: datetime | None = None) -> EnforcementSummary:
     """Apply the rule to every campaign of these brands (after their spend or budgets changed)."""
-    return campaigns_enforce(campaigns=Campaign.objects.filter(brand_id__in=list(brand_ids)), source=source, now=now)
+    return selection_enforce(selection=Selection(brand_ids=tuple(sorted(set(brand_ids)))), source=source, now=now)
+
+
+def campaigns_resume(*, campaigns: QuerySet[Campaign], user, source: str) -> EnforcementSummary:
+    """Ops resume: PAUSED_BY_USER -> whatever the rule says now, audited with the user."""
+    return selection_enforce(
+        selection=Selection(scope=Scope.PAUSED_BY_USER, campaigns=campaigns),
+        source=source,
+        actor=CampaignStatusChange.Actor.USER,
+        user=user,
+    )
 
 
 def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
     """Ops pause: ACTIVE / PAUSED_BY_SYSTEM -> PAUSED_BY_USER, audited with the user."""
-    now = timezone.now()
     with transaction.atomic():
         rows = list(
             Campaign.objects.select_for_update()
@@ -368,6 +481,7 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
             .order_by("pk")
             .values_list("pk", "status", "pause_reason")
         )
+        now = timezone.now()  # under the lock, like every decision
         Campaign.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
             status=Status.PAUSED_BY_USER, pause_reason=Reason.NONE, updated_at=now
         )
@@ -382,32 +496,21 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
                 actor=CampaignStatusChange.Actor.USER,
                 user=user,
                 source=source,
-                details={"now": now.isoformat()},
+                details={"now": now.astimezone(UTC).isoformat()},
             )
             for pk, status, reason in rows
         )
-    for pk, status, _ in rows:
-        logger.info("campaign %s %s -> PAUSED_BY_USER (user %s, %s)", pk, status, user, source)
+    for pk, status, reason in rows:
+        log_status_change(pk, status, reason, Status.PAUSED_BY_USER, Reason.NONE, actor=f"user {user}", source=source)
     return len(rows)
-
-
-def campaigns_resume(*, campaigns: QuerySet[Campaign], user, source: str) -> EnforcementSummary:
-    """Ops resume: PAUSED_BY_USER -> whatever the rule says now, audited with the user."""
-    return _apply_rule(
-        campaigns.filter(status=Status.PAUSED_BY_USER),
-        source=source,
-        now=None,
-        actor=CampaignStatusChange.Actor.USER,
-        user=user,
-    )
 
 
 def enforce_after_commit(*, brand_ids: Iterable[int] = (), campaign_ids: Iterable[int] = (), source: str) -> None:
     """Apply the rule in-process once the surrounding transaction commits.
 
     For edits that change what the rule reads (budgets, a timezone, windows, the
-    dayparting flag, spend in the admin). A failure is logged, not raised: the change
-    itself is saved, and the next periodic sweep applies the rule anyway.
+    dayparting flag, spend in the admin, a new campaign). A failure is logged, not
+    raised: the change itself is saved, and the next periodic sweep applies the rule.
     """
     brand_ids, campaign_ids = list(brand_ids), list(campaign_ids)
 
@@ -418,18 +521,128 @@ def enforce_after_commit(*, brand_ids: Iterable[int] = (), campaign_ids: Iterabl
     transaction.on_commit(enforce, robust=True)
 
 
-# --- The sets each periodic task looks at --------------------------------------------
+# --- Spend-triggered enforcement: pending brands and their drain ------------------------
+
+# A drain request older than this is taken as lost (its worker died, its message
+# expired) and the next mark asks again.
+DRAIN_REQUEST_STALE_SECONDS = 60
+# Brands enforced per drain step: one statement set, row locks held for one step.
+DRAIN_BRANDS_PER_STEP = 2000
 
 
-def campaigns_not_paused_by_user() -> QuerySet[Campaign]:
-    return Campaign.objects.exclude(status=Status.PAUSED_BY_USER)
+class DrainRequested(enum.StrEnum):
+    """What became of the request for a drain after brands were marked pending."""
+
+    REQUESTED = "queued"  # a drain task was sent
+    ALREADY = "queued with a drain already requested"
+    BROKER_DOWN = "deferred to the periodic drain"  # stored in the database; the beat's drain takes it
 
 
-def campaigns_paused_for(reasons: Iterable[str]) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(status=Status.PAUSED_BY_SYSTEM, pause_reason__in=list(reasons))
+def brands_mark_pending(*, brand_ids: Iterable[int], source: str) -> DrainRequested:
+    """Mark brands whose spend changed (call after the write commits) and ask for a drain.
+
+    The mark is a set in the database (`PendingBrand`), so however many writes touch a
+    brand it is enforced once per drain, and a broker outage loses nothing. At most one
+    drain is requested at a time: the request is a flag the drain clears as it ends.
+    """
+    brand_ids = sorted(set(brand_ids))
+    if not brand_ids:
+        return DrainRequested.ALREADY
+    now = timezone.now()
+    pending, brands = (connection.ops.quote_name(m._meta.db_table) for m in (PendingBrand, Brand))
+    with connection.cursor() as cursor:
+        # Brand id order: two writers marking overlapping brands lock them in one order.
+        cursor.execute(
+            f"INSERT INTO {pending} (brand_id, marked_at, mark_seq) "
+            f"SELECT id, %s, 1 FROM {brands} WHERE id IN ({', '.join(['%s'] * len(brand_ids))}) ORDER BY id "
+            f"ON CONFLICT (brand_id) DO UPDATE SET mark_seq = {pending}.mark_seq + 1",
+            [now, *brand_ids],
+        )
+    return drain_request(source=source)
 
 
-def campaigns_under_dayparting() -> QuerySet[Campaign]:
-    return Campaign.objects.exclude(status=Status.PAUSED_BY_USER).filter(
-        Q(is_dayparting_enabled=True) | Q(pause_reason=Reason.DAYPARTING)
+def drain_request(*, source: str, force: bool = False) -> DrainRequested:
+    """Send a drain task unless one is already requested (or `force`)."""
+    now = timezone.now()
+    table = connection.ops.quote_name(DrainRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, requested_at) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+            f"SET requested_at = EXCLUDED.requested_at WHERE {table}.requested_at IS NULL "
+            f"OR {table}.requested_at < %s OR %s RETURNING id",
+            [now, now - timedelta(seconds=DRAIN_REQUEST_STALE_SECONDS), force],
+        )
+        if cursor.fetchone() is None:
+            return DrainRequested.ALREADY
+    from budget_system.celery import app
+
+    try:
+        # By name (the tasks module imports this one); a signature honours eager mode.
+        app.signature("campaigns.tasks.drain_pending_brands", kwargs={"source": source}).apply_async()
+    except Exception:  # any broker error: the brands stay pending in the database
+        logger.warning(
+            "could not send drain_pending_brands (source %s): the brands stay pending and the periodic "
+            "drain enforces them",
+            source,
+            exc_info=True,
+        )
+        return DrainRequested.BROKER_DOWN
+    return DrainRequested.REQUESTED
+
+
+def drain_request_clear() -> None:
+    DrainRequest.objects.filter(pk=1).update(requested_at=None)
+
+
+def pending_brands_exist() -> bool:
+    return PendingBrand.objects.exists()
+
+
+def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummary]:
+    """One drain step: enforce the first pending brands and remove the marks it covered.
+
+    A mark made after the brands were read (its `mark_seq` moved on) stays, so spend
+    written during the step is enforced by the next one.
+    """
+    claimed = list(
+        PendingBrand.objects.order_by("brand_id").values_list("brand_id", "mark_seq")[:DRAIN_BRANDS_PER_STEP]
     )
+    if not claimed:
+        return [], EnforcementSummary()
+    brand_ids = [brand_id for brand_id, _ in claimed]
+    summary = brands_enforce(brand_ids=brand_ids, source=source)
+    covered = Q()
+    for brand_id, mark_seq in claimed:
+        covered |= Q(brand_id=brand_id, mark_seq=mark_seq)
+    PendingBrand.objects.filter(covered).delete()
+    return brand_ids, summary
+
+
+# --- Shards -------------------------------------------------------------------------------
+
+# Campaigns per shard of a sweep; each shard is one transaction on one worker.
+SHARD_CAMPAIGNS = 100_000
+
+
+def brand_shards(*, campaigns_per_shard: int = SHARD_CAMPAIGNS) -> list[tuple[int | None, int | None]]:
+    """Brand-id ranges (after, up_to] holding about `campaigns_per_shard` campaigns each.
+
+    A brand's campaigns are always in one shard: brand totals need them all. The cut
+    points are percentiles of the campaigns' brand ids (one index-only scan).
+    """
+    if not uses_sql_engine():
+        return [(None, None)]
+    table = connection.ops.quote_name(Campaign._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Campaign._meta.db_table])
+        estimate = max((cursor.fetchone() or [0])[0], 0)
+        shards = max(1, -(-estimate // campaigns_per_shard))
+        if shards == 1:
+            return [(None, None)]
+        fractions = [index / shards for index in range(1, shards)]
+        cursor.execute(
+            f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY brand_id) FROM {table}", [fractions]
+        )
+        cuts = sorted(set(cursor.fetchone()[0] or []))
+    bounds = [None, *cuts, None]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))

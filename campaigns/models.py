@@ -148,3 +148,61 @@ class PendingBrand(models.Model):
 
     def __str__(self) -> str:
         return f"brand {self.brand_id} pending since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DrainRequest(models.Model):
+    """One row: whether a drain of pending brands has been asked for and not yet ended.
+
+    Spend writers send a drain task only when they set `requested_at` from empty (or
+    from stale), so a burst of posts asks for one drain, not one each; the drain clears
+    it as it ends.
+    """
+
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="drain_request_single_row")]
+
+    def __str__(self) -> str:
+        return f"drain requested at {self.requested_at}" if self.requested_at else "no drain requested"
+
+
+class EnforcementRun(models.Model):
+    """A sweep split into shards over workers: the shards add their summaries here.
+
+    The shard that completes the count finishes the run (logs and announces the summed
+    summary). Kept for two days.
+    """
+
+    task_name = models.CharField(max_length=100)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    shards_total = models.PositiveIntegerField()
+    shards_done = models.PositiveIntegerField(default=0)
+    examined = models.PositiveIntegerField(default=0)
+    activated = models.PositiveIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
+    reason_changed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shards_done__lte=models.F("shards_total")), name="run_shards_done_le_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} at {self.started_at:%Y-%m-%d %H:%M:%S} ({self.shards_done}/{self.shards_total})"
+
+
+class EnforcementRunShard(models.Model):
+    """A shard of a run that committed: a redelivered shard finds itself here and stops."""
+
+    run = models.ForeignKey(EnforcementRun, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="run_shard_unique")]
+
+    def __str__(self) -> str:
+        return f"shard {self.number} of run {self.run_id}"

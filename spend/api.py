@@ -26,7 +26,8 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from spend.services import SpendValidationError, SpendWriteConflict, spend_ingest
+from campaigns.enforcement import DrainRequested, brands_mark_pending
+from spend.services import Enforcement, SpendValidationError, SpendWriteConflict, spend_ingest
 
 SPEND_PERMISSIONS = ("spend.add_spend", "spend.change_spend")
 # Errors listed in one 400: enough to fix a feed, too few to turn a bad body into a huge reply.
@@ -158,8 +159,9 @@ class SpendIngestResultSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Brands whose campaigns the rule is applied to now."
     )
     enforcement = serializers.CharField(
-        help_text='"queued" when the enforcement task was enqueued; "deferred to the periodic sweep" '
-        "when the broker could not be reached (the spend is stored all the same)."
+        help_text='"queued" when the brands were handed to the enforcement drain; "deferred to the periodic '
+        'drain" when the broker could not be reached (the spend is stored and the brands stay pending: '
+        "the drain that beat runs every minute enforces them)."
     )
 
 
@@ -245,7 +247,11 @@ class SpendIngestView(APIView):
             return _body_error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail, len(items))
         try:
             result = spend_ingest(
-                items=enumerate(items), source="api", chunk_size=max(len(items), 1), max_errors=MAX_REPORTED_ERRORS
+                items=enumerate(items),
+                source="api",
+                chunk_size=max(len(items), 1),
+                max_errors=MAX_REPORTED_ERRORS,
+                on_committed=_enforce_brands_later,
             )
         except SpendValidationError as exc:
             bad_items = len({e.position for e in exc.errors})
@@ -256,6 +262,12 @@ class SpendIngestView(APIView):
         except SpendWriteConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+def _enforce_brands_later(brand_ids: list[int]) -> str:
+    """Mark the brands pending for the enforcement drain (after the spend committed)."""
+    requested = brands_mark_pending(brand_ids=brand_ids, source="api")
+    return Enforcement.DEFERRED if requested == DrainRequested.BROKER_DOWN else Enforcement.QUEUED
 
 
 def _json_type(value: Any) -> str:

@@ -6,8 +6,10 @@ Python over the raw items (no per-item serializer, no query per item): one query
 looks up every campaign and its brand's timezone for a batch, one reads the rows
 already stored for the batch's (campaign, date) pairs, and one statement upserts
 the rows that differ. Everything happens in one transaction, so a bad item anywhere
-means nothing is written; after the commit the enforcement task is enqueued for
-every brand touched, since a brand's totals run over all its campaigns.
+means nothing is written; after the commit every brand touched is handed to the
+caller's `on_committed` (the API and the import mark the brands pending for the
+enforcement drain), since a brand's totals run over all its campaigns. This module
+never imports the engine: spend sits below it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Enforcement:
     PENDING = "pending"  # registered, runs when the outer transaction commits
     QUEUED = "queued"
     IN_PROCESS = "applied in-process"
-    DEFERRED = "deferred to the periodic sweep"  # broker unreachable; logged
+    DEFERRED = "deferred to the periodic drain"  # broker unreachable; the brands stay pending
     NONE = "none"  # nothing was received
 
 
@@ -517,44 +519,9 @@ def _upsert_postgresql(rows: Sequence[SpendRow]) -> tuple[int, int, int]:
 # --- Enforcement after the write -------------------------------------------------------
 
 
-def spend_enforcement_enqueue(*, brand_ids: list[int], source: str) -> bool:
-    """Enqueue the rule for these brands; False (and a logged error) if the broker is down.
-
-    The spend is already committed when this runs, so a broker outage must not turn
-    the request into a failure: the periodic sweep applies the rule within minutes.
-    """
-    from campaigns.tasks import enforce_brand_campaigns
-
-    try:
-        # Not run within 10 minutes, it is no longer prompt: the periodic sweep has covered
-        # it, and a message that kept killing its worker is not redelivered forever.
-        enforce_brand_campaigns.apply_async(args=(brand_ids, source), expires=600)
-    except Exception:  # any broker/transport error: the data is safe, only the prompt enforcement is lost
-        logger.exception(
-            "Could not enqueue enforce_brand_campaigns for brands %s (source %s): the spend is stored "
-            "and the periodic sweep will apply the rule.",
-            brand_ids,
-            source,
-        )
-        return False
-    return True
-
-
-def _after_commit(result: SpendIngestResult, *, source: str, in_process_fallback: bool) -> Callable[[], None]:
+def _after_commit(result: SpendIngestResult, on_committed: Callable[[list[int]], str]) -> Callable[[], None]:
     def enforce() -> None:
-        if spend_enforcement_enqueue(brand_ids=result.brand_ids, source=source):
-            result.enforcement = Enforcement.QUEUED
-            return
-        result.enforcement = Enforcement.DEFERRED
-        if in_process_fallback:
-            from campaigns.enforcement import brands_enforce
-
-            try:
-                brands_enforce(brand_ids=result.brand_ids, source=source)
-            except Exception:  # the spend is committed; the sweep still catches up
-                logger.exception("Applying the rule in-process for brands %s failed", result.brand_ids)
-            else:
-                result.enforcement = Enforcement.IN_PROCESS
+        result.enforcement = on_committed(result.brand_ids)
 
     return enforce
 
@@ -582,7 +549,7 @@ def spend_ingest(
     position_name: str = "item",
     max_errors: int | None = None,
     on_progress: Callable[[int], None] | None = None,
-    in_process_fallback: bool = False,
+    on_committed: Callable[[list[int]], str] | None = None,
 ) -> SpendIngestResult:
     """Validate and upsert spend items, all or nothing; enforce for their brands after commit.
 
@@ -603,7 +570,7 @@ def spend_ingest(
             position_name=position_name,
             max_errors=max_errors,
             on_progress=on_progress,
-            in_process_fallback=in_process_fallback,
+            on_committed=on_committed,
         )
     except IntegrityError as exc:
         # Validation passed, so the data changed underneath (a campaign deleted between
@@ -623,7 +590,7 @@ def _ingest(
     position_name: str,
     max_errors: int | None,
     on_progress: Callable[[int], None] | None,
-    in_process_fallback: bool,
+    on_committed: Callable[[list[int]], str] | None,
 ) -> SpendIngestResult:
     batcher = _Batcher(now=now or timezone.now(), position_name=position_name)
     result = SpendIngestResult()
@@ -651,10 +618,10 @@ def _ingest(
         if errors:
             raise SpendValidationError(errors, truncated=truncated)
         result.brand_ids = sorted(brand_ids)
-        if result.brand_ids:
+        if result.brand_ids and on_committed is not None:
             # Every brand touched, even if its rows were unchanged: applying the rule
-            # again is harmless and repairs an enforcement lost to a broker outage.
-            transaction.on_commit(_after_commit(result, source=source, in_process_fallback=in_process_fallback))
+            # again is harmless and repairs an enforcement lost to an outage.
+            transaction.on_commit(_after_commit(result, on_committed))
         else:
             result.enforcement = Enforcement.NONE
     return result

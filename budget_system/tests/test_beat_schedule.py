@@ -30,9 +30,28 @@ def shortest_gap_seconds(minutes: set[int]) -> int:
     return min(gaps) * 60
 
 
-def test_beat_schedule_holds_exactly_the_four_periodic_tasks():
-    assert set(entries_by_task()) == set(SPEC_CADENCE)
-    assert len(settings.CELERY_BEAT_SCHEDULE) == 4
+# Beyond SPEC §5's four: the drain's safety net, for brands marked pending while the
+# broker was down.
+SAFETY_NET = {"campaigns.tasks.drain_pending_brands": EVERY_MINUTE}
+
+
+def test_beat_schedule_holds_the_four_periodic_tasks_and_the_drain_safety_net():
+    assert set(entries_by_task()) == set(SPEC_CADENCE) | set(SAFETY_NET)
+    assert len(settings.CELERY_BEAT_SCHEDULE) == 5
+
+
+def test_the_drain_safety_net_runs_every_minute_and_expires_before_the_next():
+    entry = entries_by_task()["campaigns.tasks.drain_pending_brands"]
+    assert entry["schedule"].minute == EVERY_MINUTE
+    assert 0 < entry["options"]["expire_seconds"] < 60
+
+
+def test_periodic_runs_and_drains_have_their_own_queues():
+    app.loader.import_default_modules()
+    for task in SPEC_CADENCE:
+        assert app.amqp.router.route({}, task)["queue"].name == "periodic"
+    assert app.amqp.router.route({}, "campaigns.tasks.enforce_shard")["queue"].name == "periodic"
+    assert app.amqp.router.route({}, "campaigns.tasks.drain_pending_brands")["queue"].name == "drains"
 
 
 @pytest.mark.parametrize("task", sorted(SPEC_CADENCE))

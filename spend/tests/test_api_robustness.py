@@ -162,7 +162,7 @@ def test_a_broker_that_never_answers_holds_the_post_for_seconds_not_minutes(etl_
     elapsed = time.monotonic() - started
     assert silent_broker, "the request never reached the silent broker"
     assert response.status_code == 200
-    assert response.json()["enforcement"] == "deferred to the periodic sweep"
+    assert response.json()["enforcement"] == "deferred to the periodic drain"
     assert Spend.objects.filter(campaign=campaign).exists()
     assert elapsed < 20, f"the POST was held {elapsed:.1f} s by a silent broker"
 

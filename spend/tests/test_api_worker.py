@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from budget_system.celery import app
 from budget_system.timezones import local_date
-from campaigns.models import Campaign, CampaignStatusChange
-from campaigns.tasks import check_all_campaign_budgets
+from campaigns.models import Campaign, CampaignStatusChange, PendingBrand
+from campaigns.tasks import drain_pending_brands
 from campaigns.tests.factories import CampaignFactory
 from conftest import wait_for
 from spend.models import Spend
@@ -94,7 +94,7 @@ def test_a_post_that_crosses_the_budget_is_paused_by_a_real_worker(etl, celery_w
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_broker_down_the_post_succeeds_fast_and_the_sweep_catches_up(etl, broker_down, caplog):
+def test_with_the_broker_down_the_post_succeeds_fast_and_the_drain_catches_up(etl, broker_down, caplog):
     campaign = CampaignFactory(daily_budget=Decimal("100.00"))
     today = local_date(timezone.now(), campaign.brand.timezone)
     started = time.monotonic()
@@ -105,14 +105,15 @@ def test_with_the_broker_down_the_post_succeeds_fast_and_the_sweep_catches_up(et
     )
     elapsed = time.monotonic() - started
     assert response.status_code == 200
-    assert response.json()["enforcement"] == "deferred to the periodic sweep"
+    assert response.json()["enforcement"] == "deferred to the periodic drain"
     assert elapsed < 5, f"the POST took {elapsed:.1f}s with the broker down"
     assert Spend.objects.get(campaign=campaign).daily_spend == Decimal("150.00")
-    assert f"Could not enqueue enforce_brand_campaigns for brands [{campaign.brand_id}]" in caplog.text
+    assert "could not send drain_pending_brands (source api)" in caplog.text
+    assert list(PendingBrand.objects.values_list("brand_id", flat=True)) == [campaign.brand_id]  # kept
     campaign.refresh_from_db()
     assert campaign.status == "ACTIVE"  # nothing enforced yet...
 
-    check_all_campaign_budgets()  # ...until the periodic sweep runs
+    drain_pending_brands(source="drain_pending_brands")  # ...until beat's drain runs
     campaign.refresh_from_db()
     assert (campaign.status, campaign.pause_reason) == ("PAUSED_BY_SYSTEM", "DAILY_BUDGET")
 

@@ -215,15 +215,21 @@ def test_reporting_stops_at_max_errors():
 def test_ingest_counts_and_names_the_brands_to_enforce(django_capture_on_commit_callbacks):
     first, second = CampaignFactory(), CampaignFactory()
     SpendFactory(campaign=first, date=TODAY, daily_spend=Decimal("1.00"), monthly_spend=Decimal("1.00"))
+    handed_over = []
     with django_capture_on_commit_callbacks() as callbacks:
         result = spend_ingest(
             items=enumerate([item(first.pk), item(second.pk), item(second.pk, day=dt.date(2026, 11, 23))]),
             source="test",
+            on_committed=lambda brand_ids: handed_over.append(brand_ids) or Enforcement.QUEUED,
         )
     assert (result.received, result.created, result.updated, result.unchanged) == (3, 2, 1, 0)
     assert result.brand_ids == sorted([first.brand_id, second.brand_id])
     assert result.enforcement == Enforcement.PENDING
+    assert handed_over == []  # nothing before the commit
     assert len(callbacks) == 1
+    callbacks[0]()
+    assert handed_over == [result.brand_ids]
+    assert result.enforcement == Enforcement.QUEUED
 
 
 @pytest.mark.django_db

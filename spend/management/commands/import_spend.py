@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from campaigns.enforcement import DrainRequested, brands_mark_pending, pending_brands_enforce
 from spend.services import (
     DEFAULT_CHUNK_SIZE,
     FIELDS,
@@ -81,7 +82,7 @@ class Command(BaseCommand):
                     position_name="line",
                     max_errors=options["max_errors"],
                     on_progress=bar.update,
-                    in_process_fallback=True,
+                    on_committed=_enforce_brands,
                 )
             except SpendValidationError as exc:
                 bar.close()
@@ -181,13 +182,22 @@ def _count_rows(name: str) -> int:
     return max(lines - 1, 0)
 
 
+def _enforce_brands(brand_ids: list[int]) -> str:
+    """Mark the brands pending; with the broker down, drain them here (a few seconds more are fine)."""
+    if brands_mark_pending(brand_ids=brand_ids, source="command") != DrainRequested.BROKER_DOWN:
+        return Enforcement.QUEUED
+    while pending_brands_enforce(source="command")[0]:
+        pass
+    return Enforcement.IN_PROCESS
+
+
 def _enforcement_text(enforcement: str, brands: int) -> str:
     if enforcement == Enforcement.QUEUED:
         return f"enforcement queued for {brands} brand(s)"
     if enforcement == Enforcement.IN_PROCESS:
         return f"broker unreachable: the rule was applied in-process for {brands} brand(s)"
     if enforcement == Enforcement.DEFERRED:
-        return f"broker unreachable: the periodic sweep will apply the rule for {brands} brand(s)"
+        return f"broker unreachable: the periodic drain will apply the rule for {brands} brand(s)"
     if enforcement == Enforcement.NONE:
         return "no rows, nothing to enforce"
     return f"enforcement for {brands} brand(s) runs when the transaction commits"
