@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('brands', '0002_historicalbrand'),
-        ('campaigns', '0002_pending_brand'),
+        ('campaigns', '0003_engine_runs_and_drain_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
