@@ -3,7 +3,7 @@
     python bench/screenshots.py [--out docs/screenshots]
 
 Builds demo data in its own PostgreSQL database (SCREENSHOTS_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/budget_system_screenshots, created and emptied here),
+postgres://postgres@127.0.0.1:5432/budget_system_screenshots, dropped and created here),
 serves the admin from this process on a free port, logs in with headless Chromium
 (Debian's packages) and saves `campaign-list.png`, `campaign-page.png`, `brand-list.png` and
 `status-changes.png`.
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import create_database  # noqa: E402  (after the path is set)
+from bench.common import recreate_database  # noqa: E402  (after the path is set)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/budget_system_screenshots"
 WIDTH = 1440
@@ -40,11 +40,11 @@ def capture_page(driver, url: str, path: Path, *, width: int = WIDTH, max_height
 
 
 def capture_console(driver, base_url: str, out_dir: Path, *, campaign_id: int) -> list[Path]:
-    """The campaign list (paused ones first), one campaign's page, the brand list and the audit list."""
+    """The campaign list, one campaign's page, the brand list and the audit list."""
     out_dir = Path(out_dir)
     admin = f"{base_url}/admin"
     pages = {
-        "campaign-list.png": f"{admin}/campaigns/campaign/?o=-3.1",
+        "campaign-list.png": f"{admin}/campaigns/campaign/",
         "campaign-page.png": f"{admin}/campaigns/campaign/{campaign_id}/change/",
         "brand-list.png": f"{admin}/brands/brand/",
         "status-changes.png": f"{admin}/campaigns/campaignstatuschange/",
@@ -91,16 +91,12 @@ def build_demo() -> int:
 
     from django.contrib.auth import get_user_model
 
-    from brands.models import Brand
     from budget_system.admin_history import history_baseline
     from campaigns.demo_data import demo_data_create
     from campaigns.enforcement import campaigns_enforce
     from campaigns.models import Campaign
 
-    Brand.objects.all().delete()
-    user_model = get_user_model()
-    user_model.objects.filter(username=USERNAME).delete()
-    user = user_model.objects.create_superuser(USERNAME, "ops1@example.com", PASSWORD)
+    user = get_user_model().objects.create_superuser(USERNAME, "ops1@example.com", PASSWORD)
     summary = demo_data_create(
         brands=4,
         campaigns=28,
@@ -140,7 +136,7 @@ def main() -> None:
     # Served over plain http on this machine only.
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
     os.environ["DJANGO_SECURE_COOKIES"] = "false"
-    create_database(url)
+    recreate_database(url)
 
     import tempfile
 

@@ -93,7 +93,7 @@ def queries_of(client, url: str, *, warm: bool = True) -> int:
 LIST_PAGES = [
     CAMPAIGNS,
     f"{CAMPAIGNS}?status__exact=PAUSED_BY_SYSTEM",
-    f"{CAMPAIGNS}?q=campaign&o=-3",
+    f"{CAMPAIGNS}?q=campaign&o=-1",
     f"{CAMPAIGNS}?is_dayparting_enabled__exact=1",
     BRANDS,
     f"{BRANDS}?q=brand",
