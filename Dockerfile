@@ -1,10 +1,15 @@
-# One image for every role: web (gunicorn, the default command), celery, beat, migrate.
+# One image for every role: web (gunicorn, the default command), celery, beat, bootstrap.
+# Production only: the runtime requirements.txt, no test tools (requirements-dev.txt),
+# no tests (.dockerignore); it runs as the unprivileged user `app`.
 FROM python:3.11-slim
 
+# DJANGO_ENV_FILE empty: the settings read the container's environment (docker-compose.yml),
+# never a .env file.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_ENV_FILE=
 
 RUN groupadd --system app && useradd --system --gid app --home-dir /app --shell /usr/sbin/nologin app
 

@@ -2,7 +2,7 @@
 
 N campaigns over N/10 brands in zones on both sides of UTC (whole, half and
 45-minute offsets); every campaign has one spend row dated its brand's today, about
-half of them over a budget (own daily, own monthly, or the brand's); 30 % have
+half of them over a budget (own daily, own monthly, or one in ten brands'); 30 % have
 dayparting, half of those with a window open now. Built with `INSERT … SELECT
 generate_series`, so a million campaigns take seconds, not minutes.
 """
@@ -39,12 +39,13 @@ def dataset_build(*, campaigns: int) -> dict[str, int]:
             "TRUNCATE campaigns_campaignstatuschange, spend_spend, dayparting_daypartingschedule, "
             "campaigns_pendingbrand, campaigns_campaign, brands_brand RESTART IDENTITY CASCADE"
         )
-        # Every fifth brand has budgets that its campaigns' spend together reaches.
+        # One brand in twenty has a daily budget, another a monthly one, that its
+        # campaigns' spend together reaches.
         cursor.execute(
             """
             INSERT INTO brands_brand (name, timezone, daily_budget, monthly_budget, created_at, updated_at)
             SELECT 'bench brand ' || b, (%s::text[])[1 + b %% %s],
-                   CASE WHEN b %% 5 = 0 THEN 500.00 END, CASE WHEN b %% 10 = 5 THEN 4000.00 END, now(), now()
+                   CASE WHEN b %% 20 = 0 THEN 500.00 END, CASE WHEN b %% 20 = 10 THEN 4000.00 END, now(), now()
             FROM generate_series(0, %s - 1) AS b
             """,
             [list(ZONES), len(ZONES), brands],
@@ -59,13 +60,13 @@ def dataset_build(*, campaigns: int) -> dict[str, int]:
             [brands, campaigns],
         )
         # Spend dated each brand's today: every other campaign over its daily budget,
-        # every seventh over its monthly one.
+        # one in fourteen of those over its monthly one too.
         cursor.execute(
             """
             INSERT INTO spend_spend (campaign_id, date, daily_spend, monthly_spend, created_at, updated_at)
             SELECT c.id, z.today,
                    CASE WHEN c.id %% 2 = 0 THEN 80.00 ELSE 40.00 END,
-                   CASE WHEN c.id %% 7 = 0 THEN 1600.00 ELSE 400.00 END, now(), now()
+                   CASE WHEN c.id %% 14 = 0 THEN 1600.00 ELSE 400.00 END, now(), now()
             FROM campaigns_campaign c
             JOIN brands_brand b ON b.id = c.brand_id
             JOIN unnest(%s::text[], %s::date[]) AS z(name, today) ON z.name = b.timezone

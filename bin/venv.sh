@@ -1,6 +1,7 @@
-# Sourced by bin/start and bin/test: make .venv with Python 3.11+ and install
-# requirements.txt into it, skipping pip when requirements.txt and the interpreter
-# are unchanged since the last successful install.
+# Sourced by bin/start, bin/manage and bin/test: make .venv with Python 3.11+ and install
+# requirements-dev.txt (the runtime requirements.txt plus the test tools) into it,
+# skipping pip when both files and the interpreter are unchanged since the last
+# successful install.
 # Set PYTHON to choose the interpreter used to create the venv.
 
 set -euo pipefail
@@ -36,16 +37,19 @@ fi
 stamp="$VENV/.requirements.sha256"
 wanted="$("$VENV/bin/python" - <<'PY'
 import hashlib, sys
-digest = hashlib.sha256(open("requirements.txt", "rb").read()).hexdigest()
+digest = hashlib.sha256()
+for name in ("requirements.txt", "requirements-dev.txt"):
+    digest.update(open(name, "rb").read())
+digest = digest.hexdigest()
 print(f"{digest} {sys.version.split()[0]}")
 PY
 )"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    echo "Installing requirements.txt into .venv (log: .venv/pip-install.log)"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -r requirements.txt \
+    echo "Installing requirements-dev.txt into .venv (log: .venv/pip-install.log)"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -r requirements-dev.txt \
         >"$VENV/pip-install.log" 2>&1; then
         tail -n 30 "$VENV/pip-install.log" >&2
-        echo "error: pip could not install requirements.txt (full log: .venv/pip-install.log)" >&2
+        echo "error: pip could not install requirements-dev.txt (full log: .venv/pip-install.log)" >&2
         exit 1
     fi
     echo "$wanted" >"$stamp"

@@ -133,9 +133,14 @@ INSTALLED_APPS = [
     "campaigns",
     "spend",
     "dayparting",
+    "operations",
+    "alerts",
 ]
 
 MIDDLEWARE = [
+    # First: health, readiness and metrics answer whatever the Host header (a probe uses
+    # the container's address) and without the https redirect, before anything else runs.
+    "operations.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -228,15 +233,31 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         "use DEBUG, INFO, WARNING, ERROR or CRITICAL."
     )
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={env.str('LOG_FORMAT')!r} is not a log format: use text or json.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line: timestamp (UTC, ISO 8601), level, logger, message, and
+        # every field a record carries in `extra` (the engine's event, task, counts...).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{message}{levelname}{name}",
+            "style": "{",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# The worker and beat keep the LOGGING above instead of installing Celery's own root
+# handler, so their lines (the enforcement runs) are JSON too when LOG_FORMAT=json.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Celery -------------------------------------------------------------------------
 # The broker defaults to kombu's filesystem transport so a laptop needs no server.
@@ -321,6 +342,9 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.drain_pending_brands": {"queue": "drains"},
     "campaigns.tasks.enforce_brand_campaigns": {"queue": "drains"},
 }
+# Campaigns per shard of a sweep: each shard is one transaction on one worker process,
+# so a sweep of N campaigns spreads over N / this many tasks.
+ENFORCEMENT_SHARD_CAMPAIGNS = env_int("ENFORCEMENT_SHARD_CAMPAIGNS", default=100_000, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The beat schedule lives in code; the DatabaseScheduler copies it into the
@@ -356,6 +380,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.drain_pending_brands",
         "schedule": crontab(),
         "kwargs": {"source": "drain_pending_brands"},
+        "options": {"expire_seconds": 55},
+    },
+    # Alerts and status-change webhooks whose message was lost (a broker outage) are sent.
+    "retry-due-deliveries": {
+        "task": "alerts.tasks.retry_due_deliveries",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 55},
+    },
+    # Status changes are also pushed right after each enforcement run; this catches the
+    # rest (ops actions in the admin) within a minute.
+    "drain-status-change-webhooks": {
+        "task": "alerts.tasks.drain_status_change_webhooks",
+        "schedule": crontab(),
         "options": {"expire_seconds": 55},
     },
 }
@@ -402,7 +439,66 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page's scripts are served from our static files, not a CDN.
     "REDOC_DIST": "SIDECAR",
+    # The status-change feed names old and new status (and reason) with one choice set each.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "PauseReasonEnum": "campaigns.models.Campaign.PauseReason",
+    },
 }
 
 # Most spend items one API request may carry.
 SPEND_API_MAX_ITEMS = env_int("SPEND_API_MAX_ITEMS", default=10_000, minimum=1)
+
+
+# --- Health and metrics (operations/) ------------------------------------------------
+# /healthz/enforcement, `check_enforcement` and the admin banner call a periodic task late
+# when it has not finished for this many minutes (budgets run every 10, dayparting every 1).
+ENFORCEMENT_LATE_AFTER_MINUTES = {
+    "check_all_campaign_budgets": env_int("ENFORCEMENT_LATE_BUDGETS_MINUTES", default=25, minimum=1),
+    "enforce_dayparting_for_all_campaigns": env_int("ENFORCEMENT_LATE_DAYPARTING_MINUTES", default=5, minimum=1),
+}
+
+# Bearer token that /metrics asks for; without one the endpoint answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+if METRICS_TOKEN and (len(METRICS_TOKEN) < 16 or not re.fullmatch(r"[A-Za-z0-9._~+/=-]+", METRICS_TOKEN)):
+    # The value is a secret: the message names its length, never the value.
+    raise ImproperlyConfigured(
+        f"METRICS_TOKEN ({len(METRICS_TOKEN)} characters) is not a usable token: use at least 16 letters, "
+        "digits or -._~+/= (for example the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    )
+
+# --- Alerts: email and webhooks ----------------------------------------------------
+# Email goes through Django's mail settings, from one URL (django-environ): the console
+# backend by default (alerts are printed by the worker), e.g. smtp+tls://user:password@host:587.
+EMAIL_URL = env_url(
+    "EMAIL_URL",
+    default="consolemail://",
+    schemes=tuple(environ.Env.EMAIL_SCHEMES),
+    example="smtp+tls://user:password@smtp.example.com:587",
+)
+for _name, _value in env.email_url_config(EMAIL_URL).items():
+    if _value not in (None, ""):
+        globals()[_name] = _value
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="budget-alerts@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", default=10, minimum=1)
+
+
+def env_percentages(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole percentages from 1 to 1000 (empty: none), or a start-up error naming them."""
+    raw = env.str(name, default=",".join(map(str, default))).strip()
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() and 1 <= int(part) <= 1000 for part in parts):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of percentages from 1 to 1000, e.g. 50,80,100.")
+    return sorted({int(part) for part in parts})
+
+
+# Thresholds for brands without their own alert settings (brand alert settings in the admin).
+ALERT_DEFAULT_THRESHOLDS = env_percentages("ALERT_DEFAULT_THRESHOLDS", default=[50, 80, 100])
+# Seconds a webhook receiver has to answer before the attempt counts as failed.
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", default=5, minimum=1)
+# Tries per delivery (email or webhook) before it is marked failed.
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", default=8, minimum=1)
+# Wait after the first failure; it doubles after each further one, up to the maximum.
+ALERT_DELIVERY_BACKOFF_SECONDS = env_int("ALERT_DELIVERY_BACKOFF_SECONDS", default=30, minimum=1)
+ALERT_DELIVERY_BACKOFF_MAX_SECONDS = env_int("ALERT_DELIVERY_BACKOFF_MAX_SECONDS", default=3600, minimum=1)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -180,29 +181,30 @@ class Selection:
         from campaigns.enforcement_sql import SqlSelection
 
         where, params = self.scope.sql()
+        # Over the brand id column named {brand}: which brands the selection can touch.
         brands_where, brands_params = ["true"], []
         conditions, condition_params = [where], list(params)
         if self.brand_ids is not None:
             conditions.append("c.brand_id = ANY(%s)")
             condition_params.append(list(self.brand_ids))
-            brands_where.append("b.id = ANY(%s)")
+            brands_where.append("{brand} = ANY(%s)")
             brands_params.append(list(self.brand_ids))
         if self.brand_range is not None:
             for bound, operator in zip(self.brand_range, (">", "<="), strict=True):
                 if bound is not None:
                     conditions.append(f"c.brand_id {operator} %s")
                     condition_params.append(bound)
-                    brands_where.append(f"b.id {operator} %s")
+                    brands_where.append(f"{{brand}} {operator} %s")
                     brands_params.append(bound)
         if self.campaigns is not None:
             subquery, subquery_params = self.campaigns.order_by().values("pk").query.sql_with_params()
             conditions.append(f"c.id IN ({subquery})")
             condition_params.extend(subquery_params)
-        if self.campaigns is not None or self.scope != Scope.NOT_PAUSED_BY_USER:
-            # Read the figures of the brands that have a selected campaign only.
+        if self.campaigns is not None:
+            # Only the brands of the chosen campaigns (a few, from the admin or a command).
             table = connection.ops.quote_name(Campaign._meta.db_table)
-            brands_where.append(f"b.id IN (SELECT c.brand_id FROM {table} c WHERE {' AND '.join(conditions)})")
-            brands_params.extend(condition_params)
+            brands_where.append(f"{{brand}} IN (SELECT c.brand_id FROM {table} c WHERE c.id IN ({subquery}))")
+            brands_params.extend(subquery_params)
         return SqlSelection(
             where=" AND ".join(conditions),
             params=tuple(condition_params),
@@ -293,11 +295,12 @@ def _enforce_sql(selection: Selection, *, source: str, now, actor: str, user) ->
 
     def attempt():
         with transaction.atomic():
-            examined = enforcement_sql.lock_selection(sql_selection)
+            examined, brand_ids = enforcement_sql.selection_brands(sql_selection, lock=True)
             if not examined:
                 return 0, None
             applied = enforcement_sql.decide_and_write(
                 sql_selection,
+                brand_ids=brand_ids,
                 now=now or timezone.now(),
                 source=source,
                 actor=actor,
@@ -475,19 +478,23 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
     """Ops pause: ACTIVE / PAUSED_BY_SYSTEM -> PAUSED_BY_USER, audited with the user."""
     with transaction.atomic():
         rows = list(
-            Campaign.objects.select_for_update()
+            Campaign.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=campaigns.values("pk"))
             .exclude(status=Status.PAUSED_BY_USER)
             .order_by("pk")
-            .values_list("pk", "status", "pause_reason")
+            .values_list("pk", "status", "pause_reason", "name", "brand_id", "brand__name")
         )
         now = timezone.now()  # under the lock, like every decision
-        Campaign.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        Campaign.objects.filter(pk__in=[row[0] for row in rows]).update(
             status=Status.PAUSED_BY_USER, pause_reason=Reason.NONE, updated_at=now
         )
         CampaignStatusChange.objects.bulk_create(
             CampaignStatusChange(
                 campaign_id=pk,
+                campaign_name=campaign_name,
+                brand_id=brand_id,
+                brand_name=brand_name,
+                username=user.get_username() if user is not None else "",
                 created_at=now,
                 old_status=status,
                 new_status=Status.PAUSED_BY_USER,
@@ -498,9 +505,9 @@ def campaigns_pause(*, campaigns: QuerySet[Campaign], user, source: str) -> int:
                 source=source,
                 details={"now": now.astimezone(UTC).isoformat()},
             )
-            for pk, status, reason in rows
+            for pk, status, reason, campaign_name, brand_id, brand_name in rows
         )
-    for pk, status, reason in rows:
+    for pk, status, reason, *_ in rows:
         log_status_change(pk, status, reason, Status.PAUSED_BY_USER, Reason.NONE, actor=f"user {user}", source=source)
     return len(rows)
 
@@ -620,11 +627,8 @@ def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummar
 
 # --- Shards -------------------------------------------------------------------------------
 
-# Campaigns per shard of a sweep; each shard is one transaction on one worker.
-SHARD_CAMPAIGNS = 100_000
 
-
-def brand_shards(*, campaigns_per_shard: int = SHARD_CAMPAIGNS) -> list[tuple[int | None, int | None]]:
+def brand_shards(*, campaigns_per_shard: int | None = None) -> list[tuple[int | None, int | None]]:
     """Brand-id ranges (after, up_to] holding about `campaigns_per_shard` campaigns each.
 
     A brand's campaigns are always in one shard: brand totals need them all. The cut
@@ -632,6 +636,7 @@ def brand_shards(*, campaigns_per_shard: int = SHARD_CAMPAIGNS) -> list[tuple[in
     """
     if not uses_sql_engine():
         return [(None, None)]
+    campaigns_per_shard = campaigns_per_shard or settings.ENFORCEMENT_SHARD_CAMPAIGNS
     table = connection.ops.quote_name(Campaign._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Campaign._meta.db_table])

@@ -152,9 +152,19 @@ def _write_changes(changes: Sequence[StatusChange], *, source: str, actor: str, 
         ids_by_target[(change.new_status, change.new_reason)].append(change.campaign_id)
     for (new_status, new_reason), ids in ids_by_target.items():
         Campaign.objects.filter(pk__in=ids).update(status=new_status, pause_reason=new_reason, updated_at=now)
+    names = {
+        pk: (campaign_name, brand_id, brand_name)
+        for pk, campaign_name, brand_id, brand_name in Campaign.objects.filter(
+            pk__in=[change.campaign_id for change in changes]
+        ).values_list("pk", "name", "brand_id", "brand__name")
+    }
     CampaignStatusChange.objects.bulk_create(
         CampaignStatusChange(
             campaign_id=change.campaign_id,
+            campaign_name=names[change.campaign_id][0],
+            brand_id=names[change.campaign_id][1],
+            brand_name=names[change.campaign_id][2],
+            username=user.get_username() if user is not None else "",
             created_at=now,
             old_status=change.old_status,
             new_status=change.new_status,
@@ -185,7 +195,12 @@ def reference_apply(
     for start in range(0, len(ids), BATCH_SIZE):
         batch_ids = ids[start : start + BATCH_SIZE]
         with transaction.atomic():
-            list(Campaign.objects.select_for_update().filter(pk__in=batch_ids).order_by("pk").values_list("pk"))
+            list(
+                Campaign.objects.select_for_update(no_key=True)
+                .filter(pk__in=batch_ids)
+                .order_by("pk")
+                .values_list("pk")
+            )
             decided_at = now or timezone.now()
             # Re-apply the caller's selection under the lock: a campaign that an ops
             # pause (or another run) moved out of it meanwhile is left alone.

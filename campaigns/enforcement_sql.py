@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from brands.models import Brand
@@ -41,17 +42,18 @@ logger = logging.getLogger(__name__)
 LOG_CHANGES_LIMIT = 1000
 
 # Statement settings for the run's transaction: JIT compiles these big plans for
-# seconds before running them, and the default 4 MB work_mem sends the brand-total
-# window sort to disk.
-SESSION_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"
+# seconds before running them, the default 4 MB work_mem sends the brand-total window
+# sort to disk, and shards already run in parallel on the workers (one core each).
+SESSION_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 @dataclass(frozen=True)
 class SqlSelection:
     """Which campaigns a run decides, as SQL over a campaign row aliased `c`.
 
-    `where` picks the campaigns to decide; `brands_where` (over a brand row aliased
-    `b`) the brands whose figures are read: all of their campaigns count towards the
+    `where` picks the campaigns to decide; `brands_where` (over the brand id column
+    named `{brand}`) narrows the brands they can belong to. The figures are then read
+    for every campaign of the selected campaigns' brands: all of them count towards the
     brand totals, whatever the selection.
     """
 
@@ -88,10 +90,12 @@ def _tables() -> dict[str, str]:
         "spend": quote(Spend._meta.db_table),
         "window": quote(DaypartingSchedule._meta.db_table),
         "audit": quote(CampaignStatusChange._meta.db_table),
+        "user": quote(get_user_model()._meta.db_table),
+        "username": quote(get_user_model().USERNAME_FIELD),
     }
 
 
-def _decided_sql(selection: SqlSelection) -> tuple[str, list[Any]]:
+def _decided_sql(selection: SqlSelection, brand_ids: list[int]) -> tuple[str, list[Any]]:
     """CTEs ending in `decided`: one row per selected campaign, its stored state and the rule's.
 
     Reads like SPEC §4: the campaign's row of the month that is latest up to today (its
@@ -105,8 +109,23 @@ WITH zone AS (
     SELECT * FROM unnest(%(zone_names)s::text[], %(zone_today)s::date[], %(zone_month_start)s::date[],
                          %(zone_weekday)s::int[], %(zone_wall_time)s::time[])
         AS z(name, today, month_start, weekday, wall_time)
+), window_state AS (
+    -- Whether each dayparted campaign of the brands is inside one of its windows now.
+    SELECT w.campaign_id, count(*) AS windows,
+           bool_or(CASE WHEN w.end_time > w.start_time
+                        THEN wz.weekday = w.day_of_week
+                             AND wz.wall_time >= w.start_time AND wz.wall_time < w.end_time
+                        ELSE (wz.weekday = w.day_of_week AND wz.wall_time >= w.start_time)
+                          OR (wz.weekday = (w.day_of_week + 1) %% 7 AND wz.wall_time < w.end_time)
+                   END) AS open
+    FROM {t["campaign"]} dc
+    JOIN {t["window"]} w ON w.campaign_id = dc.id
+    JOIN zone wz ON wz.name = w.timezone
+    WHERE dc.is_dayparting_enabled AND dc.brand_id = ANY(%(brand_ids)s::bigint[])
+    GROUP BY w.campaign_id
 ), figures AS (
-    SELECT c.id, c.brand_id, c.status, c.pause_reason, c.is_dayparting_enabled,
+    SELECT c.id, c.brand_id, c.name AS campaign_name, b.name AS brand_name,
+           c.status, c.pause_reason, c.is_dayparting_enabled,
            c.daily_budget, c.monthly_budget,
            b.daily_budget AS brand_daily_budget, b.monthly_budget AS brand_monthly_budget,
            b.timezone AS brand_timezone, z.today,
@@ -121,19 +140,8 @@ WITH zone AS (
         WHERE s.campaign_id = c.id AND s.date BETWEEN z.month_start AND z.today
         ORDER BY s.date DESC LIMIT 1
     ) latest ON true
-    LEFT JOIN LATERAL (
-        -- Only dayparted campaigns look at their windows (the condition gates the scan).
-        SELECT count(*) AS windows,
-               bool_or(CASE WHEN w.end_time > w.start_time
-                            THEN wz.weekday = w.day_of_week
-                                 AND wz.wall_time >= w.start_time AND wz.wall_time < w.end_time
-                            ELSE (wz.weekday = w.day_of_week AND wz.wall_time >= w.start_time)
-                              OR (wz.weekday = (w.day_of_week + 1) %% 7 AND wz.wall_time < w.end_time)
-                       END) AS open
-        FROM {t["window"]} w JOIN zone wz ON wz.name = w.timezone
-        WHERE w.campaign_id = c.id AND c.is_dayparting_enabled
-    ) window_state ON true
-    WHERE {selection.brands_where}
+    LEFT JOIN window_state ON window_state.campaign_id = c.id
+    WHERE b.id = ANY(%(brand_ids)s::bigint[])
 ), with_totals AS (
     SELECT f.*, sum(f.daily) OVER brand AS brand_daily, sum(f.monthly) OVER brand AS brand_monthly
     FROM figures f WINDOW brand AS (PARTITION BY f.brand_id)
@@ -151,26 +159,30 @@ WITH zone AS (
     FROM with_totals c
     WHERE {selection.where}
 ), decided AS (
-    SELECT r.*, CASE WHEN r.new_reason = '' THEN 'ACTIVE' ELSE 'PAUSED_BY_SYSTEM' END AS new_status,
-           jsonb_build_object(
-               'now', %(now_text)s::text, 'timezone', r.brand_timezone, 'local_date', r.today::text,
-               'brand_monthly_spend', r.brand_monthly::text,
-               'brand_monthly_budget', COALESCE(r.brand_monthly_budget::text, ''),
-               'campaign_monthly_spend', r.monthly::text,
-               'campaign_monthly_budget', COALESCE(r.monthly_budget::text, ''),
-               'brand_daily_spend', r.brand_daily::text,
-               'brand_daily_budget', COALESCE(r.brand_daily_budget::text, ''),
-               'campaign_daily_spend', r.daily::text,
-               'campaign_daily_budget', COALESCE(r.daily_budget::text, '')
-           ) || CASE WHEN r.is_dayparting_enabled
-                     THEN jsonb_build_object('dayparting_windows', r.windows::text,
-                                             'in_dayparting_window', r.in_window::text)
-                     ELSE '{{}}'::jsonb END AS details
+    SELECT r.*, CASE WHEN r.new_reason = '' THEN 'ACTIVE' ELSE 'PAUSED_BY_SYSTEM' END AS new_status
     FROM reasoned r
 ), changed AS (
     SELECT * FROM decided WHERE (status, pause_reason) IS DISTINCT FROM (new_status, new_reason)
 )"""
-    return sql, list(selection.brands_params) + list(selection.params)
+    return sql, [*selection.params]
+
+
+# The figures that decided a change, as strings (SPEC §6), over a `changed` row `ch`;
+# built only for the rows that change.
+DETAILS_SQL = """jsonb_build_object(
+        'now', %(now_text)s::text, 'timezone', ch.brand_timezone, 'local_date', ch.today::text,
+        'brand_monthly_spend', ch.brand_monthly::text,
+        'brand_monthly_budget', COALESCE(ch.brand_monthly_budget::text, ''),
+        'campaign_monthly_spend', ch.monthly::text,
+        'campaign_monthly_budget', COALESCE(ch.monthly_budget::text, ''),
+        'brand_daily_spend', ch.brand_daily::text,
+        'brand_daily_budget', COALESCE(ch.brand_daily_budget::text, ''),
+        'campaign_daily_spend', ch.daily::text,
+        'campaign_daily_budget', COALESCE(ch.daily_budget::text, '')
+    ) || CASE WHEN ch.is_dayparting_enabled
+              THEN jsonb_build_object('dayparting_windows', ch.windows::text,
+                                      'in_dayparting_window', ch.in_window::text)
+              ELSE '{}'::jsonb END"""
 
 
 def _named(sql: str, positional: list[Any], named: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -185,22 +197,27 @@ def _named(sql: str, positional: list[Any], named: dict[str, Any]) -> tuple[str,
     return "".join(out), params
 
 
-def lock_selection(selection: SqlSelection) -> int:
-    """Lock the selected campaigns in id order; the number locked (they are the examined ones).
+def selection_brands(selection: SqlSelection, *, lock: bool) -> tuple[int, list[int]]:
+    """The selected campaigns' count and brand ids, locking the campaigns in id order if `lock`.
 
     FOR NO KEY UPDATE, not FOR UPDATE: spend rows referencing a campaign take KEY SHARE
     locks for their foreign key, which this does not block. A campaign whose brand's
     timezone is unknown is neither locked nor decided (`unknown_timezones` logs it).
+    The brand ids, passed on as an array, also give the planner the decision's true size.
     """
     t = _tables()
+    locking = "ORDER BY c.id FOR NO KEY UPDATE OF c" if lock else ""
     with connection.cursor() as cursor:
         cursor.execute(SESSION_SETTINGS)
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT c.id FROM {t['campaign']} c JOIN {t['brand']} b ON b.id = c.brand_id "
-            f"WHERE {selection.where} AND b.timezone = ANY(%s) ORDER BY c.id FOR NO KEY UPDATE OF c) locked",
-            [*selection.params, list(_zone_names())],
+            f"SELECT count(*), array_agg(DISTINCT brand_id) FROM (SELECT c.id, c.brand_id FROM {t['campaign']} c "
+            f"JOIN {t['brand']} b ON b.id = c.brand_id "
+            f"WHERE {selection.where} AND {selection.brands_where.replace('{brand}', 'b.id')} "
+            f"AND b.timezone = ANY(%s) {locking}) selected",
+            [*selection.params, *selection.brands_params, list(_zone_names())],
         )
-        return cursor.fetchone()[0]
+        count, brand_ids = cursor.fetchone()
+    return count, brand_ids or []
 
 
 def unknown_timezones(limit: int = 100) -> list[tuple[str, int, int | None, str]]:
@@ -238,7 +255,7 @@ class AppliedChanges:
 
 
 def decide_and_write(
-    selection: SqlSelection, *, now: datetime, source: str, actor: str, user_id: int | None
+    selection: SqlSelection, *, brand_ids: list[int], now: datetime, source: str, actor: str, user_id: int | None
 ) -> AppliedChanges:
     """Decide the (locked) selection at `now`; write what differs and its audit rows.
 
@@ -247,18 +264,22 @@ def decide_and_write(
     only the rows actually updated get an audit row.
     """
     t = _tables()
-    decided, positional = _decided_sql(selection)
+    decided, positional = _decided_sql(selection, brand_ids)
+    positional += list(selection.params)
     sql = f"""{decided}, updated AS (
     UPDATE {t["campaign"]} c SET status = ch.new_status, pause_reason = ch.new_reason, updated_at = %(now)s
     FROM changed ch
     WHERE c.id = ch.id AND c.status = ch.status AND c.pause_reason = ch.pause_reason
-    RETURNING c.id
+      AND {selection.where}  -- the selection's own rows: the join stays within its brands
+    RETURNING ch.*
 ), audited AS (
-    INSERT INTO {t["audit"]} (campaign_id, created_at, old_status, new_status, old_reason, new_reason,
-                              actor, user_id, source, details)
-    SELECT ch.id, %(now)s, ch.status, ch.new_status, ch.pause_reason, ch.new_reason,
-           %(actor)s, %(user_id)s, %(source)s, ch.details
-    FROM changed ch JOIN updated u ON u.id = ch.id
+    INSERT INTO {t["audit"]} (campaign_id, campaign_name, brand_id, brand_name, created_at, old_status,
+                              new_status, old_reason, new_reason, actor, user_id, username, source, details)
+    SELECT ch.id, ch.campaign_name, ch.brand_id, ch.brand_name, %(now)s, ch.status,
+           ch.new_status, ch.pause_reason, ch.new_reason, %(actor)s, %(user_id)s,
+           COALESCE((SELECT u.{t["username"]} FROM {t["user"]} u WHERE u.id = %(user_id)s), ''),
+           %(source)s, {DETAILS_SQL}
+    FROM updated ch  -- the rows updated, with the figures that decided them
     RETURNING campaign_id, old_status, old_reason, new_status, new_reason
 )
 SELECT 'transition', NULL, old_status, old_reason, new_status, new_reason, count(*)
@@ -273,6 +294,7 @@ UNION ALL
         "user_id": user_id,
         "source": source,
         "log_limit": LOG_CHANGES_LIMIT,
+        "brand_ids": brand_ids,
     }
     sql, params = _named(sql, positional, named)
     transitions, sample = [], []
@@ -292,15 +314,14 @@ def preview_changes(selection: SqlSelection, *, now: datetime):
 
     The same statement up to the writes, so a preview cannot drift from a run. Rows are
     streamed from a server-side cursor, so a preview of a million changes stays small.
+    Call it inside a transaction (a server-side cursor needs one).
     """
-    decided, positional = _decided_sql(selection)
+    _, brand_ids = selection_brands(selection, lock=False)
+    decided, positional = _decided_sql(selection, brand_ids)
     sql = f"""{decided}
-SELECT id, status, pause_reason, new_status, new_reason, details FROM changed ORDER BY id"""
-    named = zone_parameters(now) | {"now_text": now.astimezone(UTC).isoformat()}
+SELECT ch.id, ch.status, ch.pause_reason, ch.new_status, ch.new_reason, {DETAILS_SQL} FROM changed ch ORDER BY ch.id"""
+    named = zone_parameters(now) | {"now_text": now.astimezone(UTC).isoformat(), "brand_ids": brand_ids}
     sql, params = _named(sql, positional, named)
-    # A server-side cursor needs a transaction: the caller holds one (atomic).
-    with connection.cursor() as cursor:
-        cursor.execute(SESSION_SETTINGS)
     with connection.connection.cursor(name="enforcement_preview") as cursor:
         cursor.itersize = 2000
         cursor.execute(sql, params)

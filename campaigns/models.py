@@ -6,6 +6,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from budget_system.money import money_field, null_or_non_negative
+from campaigns.txid import CurrentTransactionId
 
 
 class Campaign(models.Model):
@@ -71,15 +72,14 @@ class Campaign(models.Model):
             ),
         ]
         indexes = [
-            # reactivate_daily_campaigns / reactivate_monthly_campaigns:
-            # WHERE status = 'PAUSED_BY_SYSTEM' AND pause_reason IN (...)
-            models.Index(fields=["status", "pause_reason"], name="campaign_status_reason_idx"),
-            # enforce_dayparting_for_all_campaigns:
-            # WHERE is_dayparting_enabled OR pause_reason = 'DAYPARTING'
+            # No index on status or pause_reason: every sweep reads a shard's campaigns by
+            # brand (the brand_id index), and leaving the columns the engine writes out of
+            # every index lets PostgreSQL update them in place (HOT, with the fill factor
+            # set in migration 0005), the bulk of a first sweep's cost otherwise.
+            # The engine's windows of a shard's dayparted campaigns:
+            # WHERE is_dayparting_enabled AND brand_id BETWEEN …
             models.Index(
-                fields=["id"],
-                condition=Q(is_dayparting_enabled=True) | Q(pause_reason="DAYPARTING"),
-                name="campaign_dayparting_idx",
+                fields=["brand_id", "id"], condition=Q(is_dayparting_enabled=True), name="campaign_dayparting_idx"
             ),
         ]
 
@@ -94,7 +94,15 @@ class CampaignStatusChange(models.Model):
         SYSTEM = "system", "System"
         USER = "user", "User"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE)
+    # History outlives what it describes: no database constraint (and no foreign-key
+    # check on the engine's bulk inserts), so deleting a campaign, a brand or a user
+    # keeps their rows, which carry the names as they were when the change was made.
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False)
+    campaign_name = models.CharField(max_length=200, blank=True)
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    brand_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     old_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
     new_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
@@ -102,12 +110,17 @@ class CampaignStatusChange(models.Model):
     new_reason = models.CharField(max_length=24, choices=Campaign.PauseReason.choices, blank=True)
     actor = models.CharField(max_length=10, choices=Actor.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # Who, kept when the user is deleted (`user` is then emptied).
+    username = models.CharField(max_length=150, blank=True)
     # The task name, "admin", "api" or "command".
     source = models.CharField(max_length=100)
     # The figures that decided the change, as strings (spend, budgets, local date, zone).
     details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The writing transaction's id (0 on SQLite), filled by the database: the status-change
+    # feed reads in (txid, id) order, which is commit order (campaigns/txid.py).
+    txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -124,6 +137,10 @@ class CampaignStatusChange(models.Model):
             models.Index(fields=["campaign", "-created_at"], name="status_change_campaign_idx"),
             # The audit list in the admin, newest first, across all campaigns.
             models.Index(fields=["-created_at"], name="status_change_created_idx"),
+            # Deleting a user empties `user` on their rows; system rows (nearly all) stay out.
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="status_change_user_idx"),
+            # The status-change feed: WHERE (txid, id) > cursor AND txid < xmin ORDER BY txid, id.
+            models.Index(fields=["txid", "id"], name="status_change_feed_idx"),
         ]
 
     def __str__(self) -> str:

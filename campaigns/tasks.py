@@ -89,7 +89,7 @@ def _sweep(task, task_name: str) -> dict[str, int]:
     signals.enforcement_run_started.send_robust(sender=task_name, task_name=task_name, started_at=started_at)
     enforcement.stored_timezones_check()
     shards = enforcement.brand_shards()
-    if _runs_in_process(task) or len(shards) == 1:
+    if _runs_in_process(task):
         summary = EnforcementSummary()
         for brand_range in shards:
             summary.add(
@@ -102,17 +102,25 @@ def _sweep(task, task_name: str) -> dict[str, int]:
         return result
     EnforcementRun.objects.filter(started_at__lt=started_at - timedelta(seconds=RUNS_KEPT_SECONDS)).delete()
     run = EnforcementRun.objects.create(task_name=task_name, started_at=started_at, shards_total=len(shards))
-    group(
-        enforce_shard.s(run.pk, number, after, up_to).set(expires=expires)
-        for number, (after, up_to) in enumerate(shards)
-    ).apply_async()
-    logger.info("%s split into %d shards (run %d)", task_name, len(shards), run.pk)
+    if len(shards) == 1:
+        _enforce_shard(run.pk, 0, None, None)  # no group for a single shard
+    else:
+        group(
+            enforce_shard.s(run.pk, number, after, up_to).set(expires=expires)
+            for number, (after, up_to) in enumerate(shards)
+        ).apply_async()
+        logger.info("%s split into %d shards (run %d)", task_name, len(shards), run.pk)
     return {"run": run.pk, "shards": len(shards)}
 
 
-@shared_task(bind=True, name="campaigns.tasks.enforce_shard", soft_time_limit=5 * 60, time_limit=6 * 60, **RETRYING)
-def enforce_shard(self, run_id: int, number: int, after: int | None, up_to: int | None) -> None:
-    """One shard of a sweep: its brands, in one transaction with the run's bookkeeping."""
+@shared_task(name="campaigns.tasks.enforce_shard", soft_time_limit=5 * 60, time_limit=6 * 60, **RETRYING)
+def enforce_shard(run_id: int, number: int, after: int | None, up_to: int | None) -> None:
+    """One shard of a sweep run by a worker."""
+    _enforce_shard(run_id, number, after, up_to)
+
+
+def _enforce_shard(run_id: int, number: int, after: int | None, up_to: int | None) -> None:
+    """A shard's brands, in one transaction with the run's bookkeeping."""
     run = EnforcementRun.objects.filter(pk=run_id).values("task_name", "started_at").first()
     if run is None:  # pruned: a message far older than any run we keep
         return

@@ -20,7 +20,7 @@ from gunicorn.config import Config as GunicornConfig
 from gunicorn.util import import_app
 
 ROOT = Path(settings.BASE_DIR)
-APP_SERVICES = ("migrate", "web", "celery", "beat")
+APP_SERVICES = ("bootstrap", "web", "celery", "beat")
 
 
 def readme_commands() -> list[str]:
@@ -55,10 +55,22 @@ def check_command(argv: list[str]) -> str:
         wsgi_app = import_app(argv[1])
         assert callable(wsgi_app)
         return "web"
+    if argv[:2] == ["python", "bin/bootstrap.py"]:
+        bootstrap_script().argument_parser().parse_args(argv[2:])
+        return "bootstrap"
     if argv[:2] == ["python", "manage.py"]:
         assert argv[2] in get_commands(), f"manage.py has no command {argv[2]!r}"
         return "web" if argv[2] == "runserver" else argv[2]
     raise AssertionError(f"unexpected command {argv}")
+
+
+def bootstrap_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "bin" / "bootstrap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_readme_opens_with_the_start_and_the_test_command():
@@ -84,14 +96,14 @@ def load_compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_runs_the_five_services_and_a_one_shot_migration():
+def test_compose_runs_the_five_services_and_a_one_shot_first_start():
     services = load_compose()["services"]
-    assert set(services) == {"web", "postgres", "redis", "celery", "beat", "migrate"}
+    assert set(services) == {"web", "postgres", "redis", "celery", "beat", "bootstrap"}
     for name in ("web", "celery", "beat"):
-        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert services[name]["depends_on"]["bootstrap"] == {"condition": "service_completed_successfully"}
         assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
-    assert services["migrate"]["restart"] == "no"
+    assert services["bootstrap"]["restart"] == "no"
     assert "deploy" not in services["beat"], "exactly one beat: never scale it"
 
 
@@ -109,7 +121,7 @@ def test_compose_app_services_share_one_config_pointing_at_postgres_and_redis():
     for name in APP_SERVICES:
         service = services[name]
         assert service["build"] == "."
-        assert service["env_file"][0]["path"] == ".env"
+        assert "env_file" not in service, "containers get listed variables, never the host's .env"
         environment = service["environment"]
         assert re.fullmatch(r"postgres://.*@postgres:5432/.*", environment["DATABASE_URL"])
         assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
@@ -119,7 +131,7 @@ def test_compose_app_services_share_one_config_pointing_at_postgres_and_redis():
 
 def test_compose_commands_start_the_roles_they_are_named_for():
     services = load_compose()["services"]
-    assert check_command(services["migrate"]["command"]) == "migrate"
+    assert check_command(services["bootstrap"]["command"]) == "bootstrap"
     assert check_command(services["celery"]["command"]) == "worker"
     assert check_command(services["beat"]["command"]) == "beat"
     assert "command" not in services["web"], "web runs the image's gunicorn CMD"

@@ -24,11 +24,11 @@ from campaigns.tests.factories import CampaignFactory
 from spend.tests.factories import SpendFactory
 
 
-def test_the_schema_describes_both_endpoints(client):
+def test_the_schema_describes_every_endpoint(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
-    assert set(schema["paths"]) == {"/api/v1/spend/", "/api/v1/campaigns/"}
+    assert set(schema["paths"]) == {"/api/v1/spend/", "/api/v1/campaigns/", "/api/v1/status-changes/"}
     spend = schema["paths"]["/api/v1/spend/"]["post"]
     assert set(spend["responses"]) == {"200", "400", "401", "403", "409", "413", "415", "429"}
     assert spend["requestBody"]["content"]["application/json"]["schema"]["type"] == "array"
@@ -84,7 +84,11 @@ def token_headers(django_user_model, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fuzz"}}
     cache.clear()
     user = django_user_model.objects.create_user("fuzzer")
-    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_spend", "change_spend", "view_campaign"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_spend", "change_spend", "view_campaign", "view_campaignstatuschange"]
+        )
+    )
     # Real rows, so some generated ids hit something.
     for campaign in CampaignFactory.create_batch(3, daily_budget=Decimal("5.00")):
         SpendFactory(campaign=campaign, date=dt.date(2026, 11, 1))

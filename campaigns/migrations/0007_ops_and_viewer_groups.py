@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("brands", "0002_historicalbrand"),
-        ("campaigns", "0004_historicalcampaign"),
+        ("campaigns", "0006_historicalcampaign"),
         ("spend", "0001_initial"),
         ("dayparting", "0002_historicaldaypartingschedule"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('brands', '0002_historicalbrand'),
-        ('campaigns', '0003_engine_runs_and_drain_request'),
+        ('campaigns', '0005_status_change_txid'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
