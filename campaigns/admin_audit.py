@@ -14,7 +14,7 @@ from budget_system.admin_helpers import (
     ConsoleMedia,
     EstimatedCountPaginator,
 )
-from campaigns.history import details_in_words, key_figures, reason_label
+from campaigns.history import changed_by, details_in_words, key_figures, reason_label
 from campaigns.models import CampaignStatusChange
 
 
@@ -23,7 +23,7 @@ class StatusChangeColumns:
 
     @admin.display(description="when (brand's time)", ordering="created_at")
     def when(self, obj: CampaignStatusChange) -> SafeString:
-        return local_time(obj.created_at, obj.campaign.brand.timezone)
+        return local_time(obj.created_at, brand_zone(obj))
 
     @admin.display(description="status")
     def status_change(self, obj: CampaignStatusChange) -> str:
@@ -35,7 +35,7 @@ class StatusChangeColumns:
 
     @admin.display(description="by")
     def by(self, obj: CampaignStatusChange) -> str:
-        return obj.user.get_username() if obj.user else obj.get_actor_display().lower()
+        return changed_by(obj)
 
     @admin.display(description="the figure that decided it")
     def decided_by(self, obj: CampaignStatusChange) -> SafeString:
@@ -44,6 +44,11 @@ class StatusChangeColumns:
     @admin.display(description="figures that decided it")
     def all_figures(self, obj: CampaignStatusChange) -> SafeString:
         return figures_html(details_in_words(obj.details))
+
+
+def brand_zone(change: CampaignStatusChange) -> str:
+    """The brand's zone now; UTC once the brand is deleted (its audit rows stay)."""
+    return change.brand.timezone if change.brand_id and change.brand else "UTC"
 
 
 def figures_html(figures: tuple[str, ...]) -> SafeString:
@@ -83,7 +88,16 @@ class CampaignStatusChangeAdmin(
 ):
     """Read-only: the audit trail is written by the enforcement service alone."""
 
-    list_display = ("when", "campaign", "brand", "status_change", "reason_change", "by", "source", "decided_by")
+    list_display = (
+        "when",
+        "campaign_name",
+        "brand_name",
+        "status_change",
+        "reason_change",
+        "by",
+        "source",
+        "decided_by",
+    )
     list_filter = (
         ("campaign", AutocompleteFilter),
         "actor",
@@ -92,12 +106,13 @@ class CampaignStatusChangeAdmin(
         "new_reason",
     )
     date_hierarchy = "created_at"
-    search_fields = ("campaign__name",)
-    list_select_related = ("campaign", "campaign__brand", "user")
+    search_fields = ("campaign_name", "brand_name")
+    # Not the campaign: audit rows outlive it, and an inner join would hide their rows.
+    list_select_related = ("brand", "user")
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     fields = (
-        "campaign",
+        ("campaign", "campaign_name", "brand_name"),
         "when",
         ("old_status", "new_status"),
         ("old_reason", "new_reason"),
@@ -107,6 +122,8 @@ class CampaignStatusChangeAdmin(
     )
     readonly_fields = (
         "campaign",
+        "campaign_name",
+        "brand_name",
         "when",
         "old_status",
         "new_status",
@@ -117,10 +134,6 @@ class CampaignStatusChangeAdmin(
         "all_figures",
     )
     csv_name = "status-changes"
-
-    @admin.display(description="brand", ordering="campaign__brand__name")
-    def brand(self, obj: CampaignStatusChange):
-        return obj.campaign.brand
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -153,17 +166,17 @@ class CampaignStatusChangeAdmin(
 
     def csv_rows(self, queryset) -> Iterator[list]:
         # One server-side cursor over the joined rows: no query per row or per chunk.
-        rows = queryset.select_related("campaign", "campaign__brand", "user").iterator(chunk_size=EXPORT_CHUNK)
+        rows = queryset.select_related("brand", "user").iterator(chunk_size=EXPORT_CHUNK)
         for change in rows:
-            zone_name = change.campaign.brand.timezone
+            zone_name = brand_zone(change)
             yield [
                 change.pk,
                 utc_text(change.created_at),
                 local_time_text(change.created_at, zone_name),
                 zone_name,
                 change.campaign_id,
-                change.campaign.name,
-                change.campaign.brand.name,
+                change.campaign_name,
+                change.brand_name,
                 change.get_old_status_display(),
                 change.get_new_status_display(),
                 reason_label(change.old_reason),

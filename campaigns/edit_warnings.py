@@ -39,7 +39,7 @@ class EditScope:
 def status_changes_after_edit(scope: EditScope):
     """The system's changes (source "admin") to the campaigns in scope since it began."""
     return CampaignStatusChange.objects.filter(
-        Q(campaign_id__in=scope.campaign_ids) | Q(campaign__brand_id__in=scope.brand_ids),
+        Q(campaign_id__in=scope.campaign_ids) | Q(brand_id__in=scope.brand_ids),
         created_at__gte=scope.since,
         source=ADMIN_SOURCE,
         actor=CampaignStatusChange.Actor.SYSTEM,
@@ -54,9 +54,7 @@ def edit_report_messages(scope: EditScope) -> list[tuple[int, str]]:
     counts = {row["new_status"]: row["n"] for row in changes.values("new_status").annotate(n=Count("id")).order_by()}
     if not counts:
         return []
-    named = list(
-        changes.select_related("campaign").order_by("campaign__name", "campaign_id", "created_at")[: 2 * NAMES_SHOWN]
-    )
+    named = list(changes.order_by("campaign_name", "campaign_id", "created_at")[: 2 * NAMES_SHOWN])
     audit_list = reverse("admin:campaigns_campaignstatuschange_changelist") + "?source=admin&actor=system"
     reports = []
     paused = [c for c in named if c.new_status == Status.PAUSED_BY_SYSTEM]
@@ -67,7 +65,7 @@ def edit_report_messages(scope: EditScope) -> list[tuple[int, str]]:
                 _sentence(
                     "This change paused",
                     counts[Status.PAUSED_BY_SYSTEM],
-                    [(c.campaign.name, reason_label(c.new_reason)) for c in paused],
+                    [(c.campaign_name, reason_label(c.new_reason)) for c in paused],
                     audit_list,
                 ),
             )
@@ -78,7 +76,7 @@ def edit_report_messages(scope: EditScope) -> list[tuple[int, str]]:
             (
                 messages.INFO,
                 _sentence(
-                    "This change resumed", counts[Status.ACTIVE], [(c.campaign.name, "") for c in resumed], audit_list
+                    "This change resumed", counts[Status.ACTIVE], [(c.campaign_name, "") for c in resumed], audit_list
                 ),
             )
         )

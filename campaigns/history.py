@@ -104,13 +104,20 @@ def key_figures(change: CampaignStatusChange) -> tuple[str, ...]:
     return tuple(figure for figure in figures if figure.startswith(FIGURE_OF_REASON[reason]))
 
 
+def changed_by(change: CampaignStatusChange) -> str:
+    """The user's name as it was (kept when the user is deleted), else "system"."""
+    if change.username:
+        return change.username
+    return change.user.get_username() if change.user_id and change.user else change.get_actor_display().lower()
+
+
 def _status_entry(change: CampaignStatusChange, *, with_campaign: bool = False) -> HistoryEntry:
-    who = change.user.get_username() if change.user else change.get_actor_display().lower()
+    who = changed_by(change)
     what = (
         f"{status_label(change.old_status, change.old_reason)} → {status_label(change.new_status, change.new_reason)}"
     )
     if with_campaign:
-        what = f"“{change.campaign.name}”: {what}"
+        what = f"“{change.campaign_name or change.campaign_id}”: {what}"
     return HistoryEntry(
         at=change.created_at,
         who=who,
@@ -247,7 +254,7 @@ def _brand_names(records: Iterable) -> dict[int, str]:
 
 def campaign_history(*, campaign: Campaign, limit: int = 20) -> list[HistoryEntry]:
     """The campaign's latest status changes and edits (its own, its windows', its brand's), newest first."""
-    changes = CampaignStatusChange.objects.filter(campaign=campaign).select_related("user", "campaign")[:limit]
+    changes = CampaignStatusChange.objects.filter(campaign=campaign).select_related("user")[:limit]
     # One more than shown, so the oldest shown edit has the values it changed from.
     campaign_records = _latest(Campaign.history.filter(id=campaign.pk), limit + 1)
     brand_records = _latest(Brand.history.filter(id=campaign.brand_id), limit + 1)
@@ -264,8 +271,8 @@ def campaign_history(*, campaign: Campaign, limit: int = 20) -> list[HistoryEntr
 def brand_history(*, brand: Brand, limit: int = 20) -> list[HistoryEntry]:
     """The brand's edits and the latest status changes of its campaigns, newest first."""
     changes = (
-        CampaignStatusChange.objects.filter(campaign__brand=brand)
-        .select_related("user", "campaign")
+        CampaignStatusChange.objects.filter(brand_id=brand.pk)
+        .select_related("user")
         .order_by("-created_at", "-id")[:limit]
     )
     entries = [_status_entry(change, with_campaign=True) for change in changes]
