@@ -56,6 +56,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 missing_service("a real worker shares the database: set DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """Each test starts with empty API throttle counts (they live in process memory
+    without a Redis cache), so one test's requests never throttle the next."""
+    from budget_system.throttling import throttle_windows
+
+    throttle_windows.cache_clear()
+    yield
+    throttle_windows.cache_clear()
+
+
 @pytest.fixture
 def eager_tasks():
     """Run the enqueued enforcement task in-process (the real worker has its own test)."""
@@ -116,6 +127,7 @@ def celery_worker_process(transactional_db, tmp_path_factory):
         "DATABASE_URL": _database_url_of_test_database(),
         "CELERY_BROKER_URL": app.conf.broker_url,
         "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
+        "DATABASE_CONN_MAX_AGE": "60",
     }
     command = [
         sys.executable,
@@ -192,12 +204,18 @@ def browser(tmp_path_factory):
 def admin_browser(browser, live_server, staff_user):
     """The browser, logged in to the admin of a live server as the `ops` superuser."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
 
     browser.delete_all_cookies()
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("ops-password-1")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
+    submit.click()
+    # Wait for the next page (the login POST may take a moment): reading this one while
+    # it is replaced fails with a stale element.
+    WebDriverWait(browser, 20).until(staleness_of(submit))
     if "/admin/login/" in browser.current_url:
         pytest.fail(f"could not log in to the admin: {browser.find_element(By.TAG_NAME, 'body').text[:500]}")
     browser.live_server_url = live_server.url

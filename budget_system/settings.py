@@ -8,6 +8,7 @@ kombu's filesystem transport as the Celery broker, so no server is needed.
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -129,6 +130,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "brands",
     "campaigns",
     "spend",
@@ -143,6 +145,11 @@ MIDDLEWARE = [
     "operations.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body or the query: 411 for an unreadable chunked body,
+    # 400 for text PostgreSQL cannot store; then 503 (not 500) when the database is away.
+    "budget_system.middleware.LengthRequiredMiddleware",
+    "budget_system.middleware.HostileInputMiddleware",
+    "budget_system.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,6 +158,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lets django-simple-history record which user made an edit.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "budget_system.urls"
@@ -177,12 +186,22 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer (a failover, a dropped route) fails the
+    # connection after a few seconds, answered 503, instead of holding the request.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Locally the web process, the worker and beat share one SQLite file: wait for a
     # lock instead of failing at once, and take the write lock when a transaction
     # starts so two writers cannot deadlock upgrading their read locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out client before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -262,16 +281,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Celery -------------------------------------------------------------------------
 # The broker defaults to kombu's filesystem transport so a laptop needs no server.
 # --- Cache ---------------------------------------------------------------------------
-# DRF throttling counts requests in the cache: with several gunicorn workers the count
-# must be shared, so production (REDIS_URL set) uses Redis; a single local process is
-# fine with memory.
+# The API throttles count requests in Redis (budget_system.throttling): with several
+# gunicorn workers the count must be shared, so production (REDIS_URL set) uses Redis;
+# a single local process is fine with memory.
 REDIS_URL = env_url("REDIS_URL", default="", schemes=("redis", "rediss", "unix"), example="redis://127.0.0.1:6379/0")
+# Seconds to wait for Redis to connect or answer. Short: a Redis that is down or frozen
+# must cost a request a fraction of a second (the throttles then count in process
+# memory), and a healthy one answers in well under a millisecond.
+CACHE_SOCKET_TIMEOUT = 0.25
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "budget_system",
+            # Keys of one deployment apart from another's sharing the Redis database.
+            "KEY_PREFIX": env.str("REDIS_KEY_PREFIX", default="budget_system"),
+            "OPTIONS": {"socket_connect_timeout": CACHE_SOCKET_TIMEOUT, "socket_timeout": CACHE_SOCKET_TIMEOUT},
         }
     }
 else:
@@ -414,6 +439,13 @@ def env_rate(name: str, default: str) -> str:
 API_THROTTLE_USER_RATE = env_rate("API_THROTTLE_USER_RATE", default="600/minute")
 # Spend posts have their own bucket, so a busy ETL does not starve reads, and vice versa.
 API_THROTTLE_SPEND_RATE = env_rate("API_THROTTLE_SPEND_RATE", default="600/minute")
+# Requests without a valid token (none, or a made-up one), per client IP.
+API_THROTTLE_ANON_RATE = env_rate("API_THROTTLE_ANON_RATE", default="60/minute")
+
+# How many proxies in front of the app append to X-Forwarded-For (a load balancer, a
+# TLS terminator). 0: the header is ignored and the connection's address is the
+# client's. Only count proxies you run: a client can write anything in the header.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", default=0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -424,11 +456,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Atomic counts in Redis, falling back to process memory (budget_system.throttling).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "budget_system.throttling.AnonRateThrottle",
+        "budget_system.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
+        "anon": API_THROTTLE_ANON_RATE,
         "user": API_THROTTLE_USER_RATE,
         "spend_ingest": API_THROTTLE_SPEND_RATE,
     },
+    # Failed authentication counts against the client IP's `anon` rate too.
+    "EXCEPTION_HANDLER": "budget_system.throttling.api_exception_handler",
+    # DRF's own reading of X-Forwarded-For (unused by our throttles, kept consistent).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
@@ -444,10 +485,33 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "PauseReasonEnum": "campaigns.models.Campaign.PauseReason",
     },
+    # Limits the serializers cannot express: maxItems, additionalProperties: false.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "spend.api.spend_schema_limits",
+    ],
 }
 
 # Most spend items one API request may carry.
 SPEND_API_MAX_ITEMS = env_int("SPEND_API_MAX_ITEMS", default=10_000, minimum=1)
+# Largest chunked request body read (budget_system.chunked): the spend API's largest
+# (512 bytes an item, see spend.api), or a form's.
+REQUEST_BODY_MAX_BYTES = max(SPEND_API_MAX_ITEMS * 512 + 1024, 2_621_440)
+
+# --- Admin login lockout (django-axes) -------------------------------------------------
+# After ADMIN_LOGIN_FAILURE_LIMIT failed logins from one client IP (see
+# DJANGO_TRUSTED_PROXY_COUNT) that IP cannot log in for ADMIN_LOGIN_LOCKOUT_MINUTES;
+# a success resets its count. `manage.py axes_reset_ip IP` lifts a lockout early.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+ADMIN_LOGIN_LOCKOUT_MINUTES = env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "budget_system.client_ip.client_ip"
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins from this address: try again in {ADMIN_LOGIN_LOCKOUT_MINUTES} minutes, "
+    "or ask an administrator to lift the lockout."
+)
 
 
 # --- Health and metrics (operations/) ------------------------------------------------

@@ -28,4 +28,7 @@ STATIC_ROOT = BASE_DIR / "var" / "test-staticfiles"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # A live server's request threads close their connection after each request, so the
 # test database can be dropped at the end (a kept connection would block DROP DATABASE).
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Processes the tests start (a worker, beat) name their own DATABASE_CONN_MAX_AGE: beat,
+# with 0, would close its connection between the steps of saving its schedule.
+if "DATABASE_CONN_MAX_AGE" not in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

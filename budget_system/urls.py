@@ -5,10 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from alerts.api import StatusChangeFeedView
 from campaigns.api import CampaignListView
+from campaigns.views import admin_index
 from operations import views as operations_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The admin's front page is the ops dashboard (the rest of the admin is Django's).
+    path("admin/", admin.site.admin_view(admin_index), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("spend.urls")),
     path("api/v1/campaigns/", CampaignListView.as_view(), name="campaign-list"),
@@ -21,3 +24,6 @@ urlpatterns = [
     path("readyz", operations_views.readyz, name="readyz"),
     path("metrics", operations_views.metrics, name="metrics"),
 ]
+
+# A database outage raised outside a view (e.g. saving the session) is a 503, not a 500.
+handler500 = "budget_system.errors.server_error"

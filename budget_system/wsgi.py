@@ -4,4 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "budget_system.settings")
 
-application = get_wsgi_application()
+from budget_system.chunked import ChunkedBodyReader  # noqa: E402 (needs the settings module named)
+
+# A chunked body is read here, before Django, which only reads Content-Length bytes.
+application = ChunkedBodyReader(get_wsgi_application())

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
@@ -22,12 +22,22 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from budget_system.hostile_text import first_unstorable, printable
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from budget_system.throttling import UserRateThrottle
 from campaigns.enforcement import DrainRequested, brands_mark_pending
-from spend.services import Enforcement, SpendValidationError, SpendWriteConflict, spend_ingest
+from spend.models import SPEND_DATE_FLOOR
+from spend.services import (
+    CENT,
+    MAX_ID,
+    MONEY_LIMIT,
+    Enforcement,
+    SpendValidationError,
+    SpendWriteConflict,
+    spend_ingest,
+)
 
 SPEND_PERMISSIONS = ("spend.add_spend", "spend.change_spend")
 # Errors listed in one 400: enough to fix a feed, too few to turn a bad body into a huge reply.
@@ -58,6 +68,20 @@ class MalformedJSON(ParseError):
     def __init__(self, detail: str, excerpt: str) -> None:
         super().__init__(detail)
         self.excerpt = excerpt
+
+
+class UnstorableText(ParseError):
+    """A string in the body (a value or a key) holds NUL or a lone UTF-16 surrogate."""
+
+    def __init__(self, path: tuple[Any, ...], text: str, reason: str) -> None:
+        self.index = path[0] if path and isinstance(path[0], int) else None
+        self.field = printable(str(path[1])) if len(path) > 1 else ("item" if self.index is not None else "body")
+        self.value = printable(text)
+        self.message = f"{self.field} holds {reason}, which cannot be stored: remove it"
+        super().__init__(self.message)
+
+    def as_error(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "value": self.value, "message": self.message}
 
 
 def _reject_constant(name: str) -> None:
@@ -98,7 +122,7 @@ class DecimalJSONParser(BaseParser):
         except (UnicodeDecodeError, LookupError) as exc:
             raise MalformedJSON(f"Malformed JSON: the body is not valid {encoding}: {exc}", "") from None
         try:
-            return json.loads(
+            data = json.loads(
                 text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_object_without_repeats
             )
         except json.JSONDecodeError as exc:
@@ -107,7 +131,14 @@ class DecimalJSONParser(BaseParser):
                 f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", excerpt
             ) from None
         except (ValueError, RecursionError) as exc:  # NaN/Infinity, an absurdly long integer, deep nesting
-            raise MalformedJSON(f"Malformed JSON: {exc}", "") from None
+            raise MalformedJSON(f"Malformed JSON: {printable(str(exc))}", "") from None
+        # "\u0000" and "\ud800" are valid JSON escapes but no PostgreSQL text, and a
+        # message echoing a lone surrogate could not even be encoded: refused here,
+        # before any value reaches the checks, a query or an error message.
+        found = first_unstorable(data)
+        if found is not None:
+            raise UnstorableText(*found)
+        return data
 
 
 class CanIngestSpend(BasePermission):
@@ -122,8 +153,8 @@ class SpendIngestThrottle(UserRateThrottle):
     """Per-user rate for spend posts, apart from the general `user` rate.
 
     The rate is `DEFAULT_THROTTLE_RATES["spend_ingest"]`, falling back to the `user`
-    rate. It is read on each request (DRF's class attribute would keep the rates of
-    import time and ignore overridden settings).
+    rate. Counted atomically (budget_system.throttling), so a burst of concurrent
+    posts admits exactly the rate.
     """
 
     scope = "spend_ingest"
@@ -135,18 +166,53 @@ class SpendIngestThrottle(UserRateThrottle):
 
 # --- Schema serializers ----------------------------------------------------------------
 
-MONEY_PATTERN = rf"^\d{{1,{MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES}}}(\.\d{{1,{MONEY_DECIMAL_PLACES}}})?$"
+# What each field accepts, as the service reads it (spend.services). Strings are
+# described in their canonical form; surrounding whitespace is tolerated.
+MONEY_PATTERN = rf"^[0-9]{{1,{MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES}}}(\.[0-9]{{1,{MONEY_DECIMAL_PLACES}}})?$"
+MONEY_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "pattern": MONEY_PATTERN, "example": "12.50"},
+        # Read exactly as a decimal (the parser never makes a float of it).
+        {"type": "number", "minimum": 0, "maximum": float(MONEY_LIMIT - CENT), "multipleOf": float(CENT)},
+    ]
+}
+CAMPAIGN_SCHEMA = {
+    "oneOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        {"type": "string", "pattern": "^[0-9]{1,19}$"},
+    ]
+}
+# Years 2000 to 9999, as YYYY-MM-DD.
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": "^[2-9][0-9]{3}-[0-9]{2}-[0-9]{2}$"}
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class MoneySchemaField(serializers.Field):
+    """USD as a decimal string or a JSON number, at most 2 decimal places (schema only)."""
+
+
+@extend_schema_field(CAMPAIGN_SCHEMA)
+class CampaignIdSchemaField(serializers.Field):
+    """A campaign id as a JSON integer or a string of digits (schema only)."""
+
+
+@extend_schema_field(DATE_SCHEMA)
+class SpendDateSchemaField(serializers.Field):
+    """A spend date, YYYY-MM-DD, from 2000-01-01 (schema only)."""
 
 
 class SpendItemSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(min_value=1, help_text="The campaign's id.")
-    date = serializers.DateField(help_text="A day of the brand's calendar (its timezone); not after its today.")
-    daily_spend = serializers.RegexField(
-        MONEY_PATTERN, help_text='USD spent that day, as a decimal string with at most 2 places, e.g. "12.50".'
+    campaign = CampaignIdSchemaField(help_text="The campaign's id (a whole number, or a string of digits).")
+    date = SpendDateSchemaField(
+        help_text=f"A day of the brand's calendar (its timezone), from {SPEND_DATE_FLOOR} up to the brand's today."
     )
-    monthly_spend = serializers.RegexField(
-        MONEY_PATTERN,
-        help_text="USD spent from the 1st of the month up to and including that day; at least daily_spend.",
+    daily_spend = MoneySchemaField(
+        help_text='USD spent that day: a decimal string like "12.50" or a JSON number like 12.5, '
+        "at most 2 decimal places, never negative."
+    )
+    monthly_spend = MoneySchemaField(
+        help_text="USD spent from the 1st of the month up to and including that day (string or number, "
+        "as daily_spend); at least daily_spend.",
     )
 
 
@@ -216,7 +282,10 @@ class SpendIngestView(APIView):
             413: OpenApiResponse(SpendErrorSerializer, description="Too many items, or too large a body."),
             409: OpenApiResponse(DetailSerializer, description="The data changed while writing; nothing stored."),
             415: OpenApiResponse(DetailSerializer, description="The body is not application/json."),
-            429: OpenApiResponse(DetailSerializer, description="Throttled."),
+            429: OpenApiResponse(DetailSerializer, description="Throttled (see the Retry-After header)."),
+            503: OpenApiResponse(
+                DetailSerializer, description="The database is unavailable; nothing stored. Retry after Retry-After."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -237,6 +306,10 @@ class SpendIngestView(APIView):
             items = request.data
         except MalformedJSON as exc:
             return _body_error(status.HTTP_400_BAD_REQUEST, str(exc.detail), exc.excerpt)
+        except UnstorableText as exc:
+            where = f"Item {exc.index}" if exc.index is not None else "The body"
+            detail = f"{where} holds text that cannot be stored; nothing was stored."
+            return _error(status.HTTP_400_BAD_REQUEST, detail, [exc.as_error()])
         except PayloadTooLarge as exc:
             return _body_error(exc.status_code, str(exc.detail), None)
         if not isinstance(items, list):
@@ -262,6 +335,22 @@ class SpendIngestView(APIView):
         except SpendWriteConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+def spend_schema_limits(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular hook: the limits the server enforces that serializers cannot say.
+
+    Unknown fields in an item are refused (additionalProperties: false), and a request
+    carries at most SPEND_API_MAX_ITEMS items (maxItems; more is a 413).
+    """
+    item = result.get("components", {}).get("schemas", {}).get("SpendItem")
+    if item is not None:
+        item["additionalProperties"] = False
+    operation = result.get("paths", {}).get("/api/v1/spend/", {}).get("post")
+    if operation is not None:
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body["maxItems"] = max_items()
+    return result
 
 
 def _enforce_brands_later(brand_ids: list[int]) -> str:

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -5,6 +7,10 @@ from django.utils import timezone
 
 from budget_system.money import money_field
 from budget_system.timezones import local_date
+
+# The first day spend may be dated: no campaign of this system ran before it, and a
+# date like 0001-01-01 is a feed's placeholder, not a day of spend.
+SPEND_DATE_FLOOR = dt.date(2000, 1, 1)
 
 
 class Spend(models.Model):
@@ -28,6 +34,11 @@ class Spend(models.Model):
             models.UniqueConstraint(fields=["campaign", "date"], name="spend_unique_campaign_date"),
             models.CheckConstraint(condition=Q(daily_spend__gte=0), name="spend_daily_non_negative"),
             models.CheckConstraint(
+                condition=Q(date__gte=SPEND_DATE_FLOOR),
+                name="spend_date_from_2000",
+                violation_error_message=f"date must be {SPEND_DATE_FLOOR} or later.",
+            ),
+            models.CheckConstraint(
                 condition=Q(monthly_spend__gte=F("daily_spend")),
                 name="spend_monthly_at_least_daily",
                 violation_error_message="monthly_spend must be at least daily_spend.",
@@ -50,7 +61,13 @@ class Spend(models.Model):
                 code="monthly_below_daily",
                 params={"monthly": self.monthly_spend, "daily": self.daily_spend},
             )
-        if self.date is not None and self.campaign_id is not None:
+        if self.date is not None and self.date < SPEND_DATE_FLOOR:
+            errors["date"] = ValidationError(
+                "date %(date)s is before %(floor)s: spend dates start on %(floor)s.",
+                code="before_floor",
+                params={"date": self.date, "floor": SPEND_DATE_FLOOR},
+            )
+        elif self.date is not None and self.campaign_id is not None:
             brand = self.campaign.brand
             brand_today = local_date(timezone.now(), brand.timezone)
             if self.date > brand_today:

@@ -30,10 +30,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budget_system.hostile_text import printable, unstorable_reason
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from budget_system.timezones import local_date
 from campaigns.models import Campaign
-from spend.models import Spend
+from spend.models import SPEND_DATE_FLOOR, Spend
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ DEFAULT_CHUNK_SIZE = 10_000
 
 _DECIMAL_TEXT = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_LONG_YEAR_DATE = re.compile(r"\d{5,}-\d{2}-\d{2}", re.ASCII)
 _DIGITS = re.compile(r"\d+", re.ASCII)
 
 
@@ -123,15 +125,15 @@ class _Invalid(Exception):
 
 
 def _shown(value: Any) -> Any:
-    """The value as it can be echoed back in JSON: short, and never a Decimal or date."""
+    """The value as it can be echoed back in JSON: short, never a Decimal or date, and
+    with NUL and lone surrogates as escapes (an answer holding one could not be encoded)."""
     if isinstance(value, (Decimal, date)):
         return str(value)
-    if isinstance(value, str) and len(value) > 100:
-        return value[:100] + "…"
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return printable(value)
+    if value is None or isinstance(value, (bool, int, float)):
         return value
-    text = repr(value)
-    return text if len(text) <= 100 else text[:100] + "…"
+    return printable(repr(value))
 
 
 def _quoted(value: Any) -> str:
@@ -175,16 +177,23 @@ def parse_campaign_id(raw: Any) -> int:
 
 def parse_spend_date(raw: Any) -> date:
     if isinstance(raw, date) and not isinstance(raw, datetime):
+        if raw < SPEND_DATE_FLOOR:
+            raise _Invalid(f"is before {SPEND_DATE_FLOOR}: spend dates start on {SPEND_DATE_FLOOR}")
         return raw
     if not isinstance(raw, str):
         raise _Invalid(f"must be a date as YYYY-MM-DD, not {_type_name(raw)}")
     text = raw.strip()
+    if _LONG_YEAR_DATE.fullmatch(text):
+        raise _Invalid(f"has a year beyond 9999: spend dates run from {SPEND_DATE_FLOOR} to the brand's today")
     if not _ISO_DATE.fullmatch(text):
         raise _Invalid("must be a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise _Invalid("is not a real calendar date") from None
+    if value < SPEND_DATE_FLOOR:
+        raise _Invalid(f"is before {SPEND_DATE_FLOOR}: spend dates start on {SPEND_DATE_FLOOR}")
+    return value
 
 
 def parse_money(raw: Any) -> Decimal:
@@ -211,7 +220,7 @@ def parse_money(raw: Any) -> Decimal:
         raise _Invalid(f'must be an amount as a decimal string like "12.50", not {_type_name(raw)}')
     if not value.is_finite():
         raise _Invalid("must be a finite amount")
-    if value < 0:
+    if value < 0 or (isinstance(raw, str) and value.is_signed()):  # "-0" is a sign error too
         raise _Invalid("is negative: spend must be at least 0")
     if value >= MONEY_LIMIT:
         raise _Invalid(f"is too large: at most {MONEY_LIMIT - CENT}")
@@ -263,13 +272,13 @@ def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Pars
     unknown = [str(key) for key in item if key not in FIELDS]
     if unknown:
         # One error for all of them: an item with thousands of stray keys gets one line.
-        shown = ", ".join(repr(key) for key in unknown[:5]) + (
+        shown = ", ".join(repr(printable(key)) for key in unknown[:5]) + (
             f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         )
         errors.append(
             SpendItemError(
                 position,
-                unknown[0],
+                printable(unknown[0]),
                 _shown(item[unknown[0]]),
                 f"unknown field{'s' if len(unknown) > 1 else ''} {shown}; the fields are {', '.join(FIELDS)}",
             )
@@ -279,6 +288,14 @@ def _parse_item(position: int, item: Any, errors: list[SpendItemError]) -> _Pars
         if name not in item or item[name] is None or item[name] == "":
             shown = None if name not in item else _shown(item[name])
             errors.append(SpendItemError(position, name, shown, f"{name} is required"))
+            parsed.ok = False
+            continue
+        reason = unstorable_reason(item[name]) if isinstance(item[name], str) else None
+        if reason is not None:
+            # A CSV byte that is not UTF-8 arrives as a lone surrogate (surrogateescape).
+            errors.append(
+                SpendItemError(position, name, _shown(item[name]), f"{name} holds {reason}, which cannot be stored")
+            )
             parsed.ok = False
             continue
         try:

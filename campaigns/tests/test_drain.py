@@ -111,6 +111,8 @@ def test_a_second_drain_finds_the_lock_held_and_leaves_the_work_to_the_first(sen
         assert drain_pending_brands(source="api")["examined"] == 0
         assert PendingBrand.objects.exists()  # left for the drain holding the lock
         with other.cursor() as cursor:
+            # Released here: a closed session's locks are freed when its backend exits,
+            # which may be just after the next statement of this one.
             cursor.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK_KEY])
     finally:
         other.close()

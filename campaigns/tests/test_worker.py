@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
@@ -72,6 +73,7 @@ def test_beat_starts_with_the_database_scheduler_and_stores_the_schedule(tmp_pat
         "DATABASE_URL": _database_url_of_test_database(),
         "CELERY_BROKER_URL": app.conf.broker_url,
         "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
+        "DATABASE_CONN_MAX_AGE": "60",
     }
     connection.close()  # beat writes the schedule over its own connection
     log_path = tmp_path / "beat.log"
@@ -80,12 +82,9 @@ def test_beat_starts_with_the_database_scheduler_and_stores_the_schedule(tmp_pat
     with open(log_path, "w") as log:
         beat = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        expected = {
-            "campaigns.tasks.check_all_campaign_budgets",
-            "campaigns.tasks.reactivate_daily_campaigns",
-            "campaigns.tasks.reactivate_monthly_campaigns",
-            "campaigns.tasks.enforce_dayparting_for_all_campaigns",
-        }
+        # Every entry of the schedule in code: beat has finished setting up (stopping it
+        # half-way through would interrupt its own writes).
+        expected = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
         stored = wait_for(
             lambda: expected <= set(PeriodicTask.objects.values_list("task", flat=True)) and beat.poll() is None,
             timeout=30,
@@ -93,7 +92,12 @@ def test_beat_starts_with_the_database_scheduler_and_stores_the_schedule(tmp_pat
         assert stored, log_path.read_text()[-3000:]
     finally:
         beat.terminate()
-        beat.wait(timeout=20)
+        try:
+            beat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            beat.kill()  # never leave a beat holding the test database
+            beat.wait()
+            raise
     output = log_path.read_text()
     assert "django_celery_beat.schedulers.DatabaseScheduler" in output
 

@@ -6,6 +6,7 @@ worker cannot share a frozen one.
 """
 
 import io
+import os
 import time
 from decimal import Decimal
 
@@ -25,12 +26,20 @@ from conftest import wait_for
 from spend.models import Spend
 
 SPEND_URL = "/api/v1/spend/"
+_ENVIRONMENT_BROKER = "CELERY_BROKER_URL"
 
 
 def point_celery_at(broker_url: str, **conf) -> dict:
-    """Point this process's Celery app at another broker; return what to restore."""
+    """Point this process's Celery app at another broker; return what to restore.
+
+    Celery reads CELERY_BROKER_URL from the environment before its configuration
+    (`app.conf.broker_url` is a property that prefers it), so a broker named there
+    would win over `broker_url`: the variable is set to the new broker too.
+    """
     keys = ("broker_url", "broker_transport_options", "broker_connection_timeout", *conf)
     saved = {key: app.conf[key] for key in keys}
+    saved[_ENVIRONMENT_BROKER] = os.environ.get(_ENVIRONMENT_BROKER)
+    os.environ[_ENVIRONMENT_BROKER] = broker_url
     app.conf.update(broker_url=broker_url, **conf)
     _forget_connections()
     return saved
@@ -43,6 +52,12 @@ def _forget_connections() -> None:
 
 
 def restore_celery(saved: dict) -> None:
+    saved = dict(saved)
+    environment_broker = saved.pop(_ENVIRONMENT_BROKER)
+    if environment_broker is None:
+        os.environ.pop(_ENVIRONMENT_BROKER, None)
+    else:
+        os.environ[_ENVIRONMENT_BROKER] = environment_broker
     app.conf.update(saved)
     _forget_connections()
 

@@ -164,7 +164,10 @@ def test_bytes_that_are_not_utf8_are_named_by_line_and_field(tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 error"):
         call_command("import_spend", str(path), stdout=io.StringIO(), stderr=err, skip_checks=True)
-    assert "line 2: monthly_spend '1\\udc80' must be an amount" in err.getvalue()
+    assert (
+        "line 2: monthly_spend holds a lone UTF-16 surrogate (\\udc80; read from a file: the byte 0x80, "
+        "which is not UTF-8) at position 1, which cannot be stored [field monthly_spend, value '1\\\\udc80']"
+    ) in err.getvalue()
 
 
 def test_an_import_that_crosses_a_budget_pauses_the_campaign(tmp_path, eager_tasks, django_capture_on_commit_callbacks):

@@ -30,7 +30,7 @@ def test_the_schema_describes_every_endpoint(client):
     schema = response.json()
     assert set(schema["paths"]) == {"/api/v1/spend/", "/api/v1/campaigns/", "/api/v1/status-changes/"}
     spend = schema["paths"]["/api/v1/spend/"]["post"]
-    assert set(spend["responses"]) == {"200", "400", "401", "403", "409", "413", "415", "429"}
+    assert set(spend["responses"]) == {"200", "400", "401", "403", "409", "413", "415", "429", "503"}
     assert spend["requestBody"]["content"]["application/json"]["schema"]["type"] == "array"
     assert set(schema["components"]["schemas"]["SpendItem"]["required"]) == {
         "campaign",
