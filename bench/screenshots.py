@@ -98,14 +98,13 @@ def build_demo() -> int:
     from campaigns.tasks import check_all_campaign_budgets, enforce_dayparting_for_all_campaigns
 
     user = get_user_model().objects.create_superuser(USERNAME, "ops1@example.com", PASSWORD)
+    # seed_data's shaped demo: brands with room, at and near their budgets, a day of history.
     summary = demo_data_create(
-        brands=4,
-        campaigns=28,
+        brands=6,
+        campaigns=36,
         spend_days=20,
         daily_budget=Decimal("75"),
         monthly_budget=Decimal("1500"),
-        brand_daily_budget=Decimal("420"),
-        brand_monthly_budget=Decimal("9000"),
         timezones=["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney"],
         seed=20261124,
     )

@@ -30,20 +30,24 @@ def budget_text(value: object) -> str:
     return NO_LIMIT if value is None or value == "" else money(value)
 
 
-def local_time_text(instant: datetime, timezone_name: str, *, with_date: bool = True) -> str:
+def local_time_text(instant: datetime, timezone_name: str, *, with_date: bool = True, with_year: bool = True) -> str:
     """'Tue 24 Nov 2026 13:00 CET' in the zone (abbreviation as the IANA data has it).
 
     A zone name outside the IANA database (a row written straight to the table) reads as UTC.
     """
     local = instant.astimezone(zone(timezone_name) if timezone_name in timezone_names() else UTC)
-    return local.strftime("%a %-d %b %Y %H:%M %Z" if with_date else "%H:%M %Z")
+    if not with_date:
+        return local.strftime("%H:%M %Z")
+    return local.strftime("%a %-d %b %Y %H:%M %Z" if with_year else "%a %-d %b %H:%M %Z")
 
 
 def utc_text(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def local_time(instant: datetime | None, timezone_name: str, *, with_date: bool = True) -> SafeString | str:
+def local_time(
+    instant: datetime | None, timezone_name: str, *, with_date: bool = True, with_year: bool = True
+) -> SafeString | str:
     """A <time> element in the zone's wall clock, UTC in its tooltip."""
     if instant is None:
         return ""
@@ -52,7 +56,7 @@ def local_time(instant: datetime | None, timezone_name: str, *, with_date: bool 
         instant.astimezone(UTC).isoformat(),
         utc_text(instant),
         timezone_name,
-        local_time_text(instant, timezone_name, with_date=with_date),
+        local_time_text(instant, timezone_name, with_date=with_date, with_year=with_year),
     )
 
 

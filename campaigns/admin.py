@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from budget_system.admin_export import EXPORT_CHUNK, CsvExportMixin, chunked
 from budget_system.admin_format import local_time, money, utc_text
@@ -120,7 +120,8 @@ class CampaignChangeList(ChangeList):
 class CampaignAdmin(
     WarnOnEnforcedEdits, HistoryBaselineMixin, CsvExportMixin, ConsoleMedia, AutocompleteFilterMedia, admin.ModelAdmin
 ):
-    list_display = ("name", "brand", "status_now", "spend_today", "spend_this_month", "resumes", "dayparting")
+    # Dayparting shows as a reason ("Outside dayparting windows"); its window is on the page.
+    list_display = ("name", "brand", "status_now", "spend_today", "spend_this_month", "resumes")
     list_filter = (
         "status",
         "pause_reason",
@@ -172,16 +173,8 @@ class CampaignAdmin(
 
     @admin.display(description="resumes (brand's time)")
     def resumes(self, obj: Campaign) -> SafeString | str:
-        return resume_html(getattr(obj, "explanation", None))
-
-    @admin.display(description="dayparting", ordering="is_dayparting_enabled")
-    def dayparting(self, obj: Campaign) -> SafeString | str:
-        explanation = getattr(obj, "explanation", None)
-        if not obj.is_dayparting_enabled or explanation is None:
-            return "off"
-        if explanation.window_open_now:
-            return mark_safe('<span class="window-open">open now</span>')
-        return mark_safe('<span class="window-closed">closed now</span>')
+        # The year only on hover: a resume is at most a month away.
+        return resume_html(getattr(obj, "explanation", None), with_year=False)
 
     # --- The campaign page ------------------------------------------------------------------
 

@@ -34,14 +34,16 @@ def use_html(label: str, use: BudgetUse) -> SafeString:
     return usage_bar(label=label, spend=use.spend, budget=use.budget, percent=use.percent, level=use.level)
 
 
-def resume_html(explanation: CampaignExplanation | None) -> SafeString | str:
+def resume_html(explanation: CampaignExplanation | None, *, with_year: bool = True) -> SafeString | str:
     if explanation is None or explanation.status == Status.ACTIVE:
         return "-"
     resume = explanation.resume
     if resume.at is None:
         return format_html('<span class="resume-how">{}</span>', resume.how)
     return format_html(
-        '{}<br><span class="resume-how">{}</span>', local_time(resume.at, explanation.timezone), resume.how
+        '{}<br><span class="resume-how">{}</span>',
+        local_time(resume.at, explanation.timezone, with_year=with_year),
+        resume.how,
     )
 
 
