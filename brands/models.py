@@ -1,4 +1,5 @@
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from budget_system.money import money_field, null_or_non_negative
 from budget_system.timezones import validate_timezone_name
@@ -18,6 +19,8 @@ class Brand(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed the budgets or the calendar, and from what (django-simple-history).
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]

@@ -1,238 +1,77 @@
-"""The campaign pages ops work in all day, and the admin pieces the other apps share.
+"""The campaign pages ops work in all day.
 
-The admin only edits what ops own (names, budgets, the dayparting flag and windows).
-`status` and `pause_reason` belong to the enforcement service: the form shows them
-read-only and never writes them, and every save or ops action goes through
-`campaigns/enforcement.py`, which applies the rule and writes the audit rows.
+The list answers "what is spending, what is paused, why, and until when"; the campaign
+page explains its status (every reason, the figures, the next resume, its windows as a
+week) beside one history of status changes and edits. The admin only edits what ops
+own (names, budgets, the dayparting flag and windows): `status` and `pause_reason`
+belong to the enforcement service, and every save or ops action goes through
+`campaigns/enforcement.py`. What the pages say comes from `campaigns/explain.py`.
 """
 
-import functools
+from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import QuerySet
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import timezone
+from django.utils.safestring import SafeString
 
-from budget_system.timezones import timezone_names
-from campaigns.enforcement import campaigns_pause, campaigns_resume, enforce_after_commit
-from campaigns.models import Campaign, CampaignStatusChange
+from budget_system.admin_export import EXPORT_CHUNK, CsvExportMixin, chunked
+from budget_system.admin_format import local_time, money, utc_text
+from budget_system.admin_helpers import (
+    ADMIN_SOURCE,
+    AutocompleteFilter,
+    AutocompleteFilterMedia,
+    ConsoleMedia,
+    FirstRowsInline,
+    FirstRowsInlineFormSet,
+    TimezoneInput,
+    ViewOnlyInline,
+    WallClockInput,
+    save_form_edits,
+)
+from budget_system.admin_history import HistoryBaselineMixin
+from campaigns.admin_audit import CampaignStatusChangeAdmin  # noqa: F401  (registers the audit list)
+from campaigns.admin_display import (
+    campaign_csv_row,
+    pause_message,
+    paused_again_message,
+    resume_html,
+    resume_message,
+    status_html,
+    use_html,
+)
+from campaigns.edit_warnings import WarnOnEnforcedEdits
+from campaigns.enforcement import campaigns_pause, campaigns_resume
+from campaigns.explain import campaigns_explain
+from campaigns.history import campaign_history
+from campaigns.models import Campaign
 from dayparting.models import DaypartingSchedule
+from dayparting.schedule import week_grids
 from spend.models import Spend
 
-ADMIN_SOURCE = "admin"
-
-# --- Shared pieces (brands, spend and dayparting admins use them too) ---------------
-
-
-class TimezoneInput(forms.TextInput):
-    """A text box that suggests IANA names and leaves the checking to the model.
-
-    The suggestions are an HTML <datalist>; the field's own validator refuses any other
-    value with a message naming it. `with_datalist=False` is for inline rows: they point
-    at one list rendered once per page instead of repeating ~600 options per row.
-    """
-
-    datalist_id = "iana-timezone-names"
-
-    def __init__(self, attrs=None, *, with_datalist: bool = True):
-        super().__init__({"list": self.datalist_id, "autocomplete": "off", **(attrs or {})})
-        self.with_datalist = with_datalist
-
-    @classmethod
-    def datalist(cls) -> SafeString:
-        return _timezone_datalist(cls.datalist_id)
-
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        html = super().render(name, value, attrs, renderer)
-        return html + self.datalist() if self.with_datalist else html
-
-
-@functools.cache
-def _timezone_datalist(datalist_id: str) -> SafeString:
-    options = format_html_join("", '<option value="{}">', ((name,) for name in sorted(timezone_names())))
-    return format_html('<datalist id="{}">{}</datalist>', datalist_id, options)
-
-
-class AutocompleteFilter(admin.RelatedFieldListFilter):
-    """Filter by a related object picked in a search box, like an autocomplete field.
-
-    The stock related filter lists every brand (or campaign) in the sidebar; this one
-    lists none and loads the selected one only, so the page costs the same however many
-    there are. It uses the admin's own autocomplete view, so the related model's admin
-    needs `search_fields`. `AutocompleteFilterMedia` adds the select2 scripts.
-    """
-
-    template = "admin/autocomplete_filter.html"
-
-    def __init__(self, field, request, params, model, model_admin, field_path):
-        self.model_admin = model_admin
-        # A cleared search box submits an empty value: treat it as no filter, not an error.
-        lookup_kwarg = f"{field_path}__{field.target_field.name}__exact"
-        if params.get(lookup_kwarg) in ([""], ""):
-            params.pop(lookup_kwarg)
-        super().__init__(field, request, params, model, model_admin, field_path)
-
-    def field_choices(self, field, request, model_admin):
-        return []  # Nothing listed: the search box replaces the list.
-
-    def has_output(self) -> bool:
-        return True
-
-    def get_facet_counts(self, pk_attname, filtered_qs):
-        return {}
-
-    def choices(self, changelist):
-        selected = self.lookup_val[-1] if self.lookup_val else None
-        keep = changelist.get_query_string(remove=[self.lookup_kwarg, self.lookup_kwarg_isnull])
-        search_box = forms.ModelChoiceField(
-            queryset=self.field.remote_field.model._default_manager.all(),
-            required=False,
-            widget=AutocompleteSelect(self.field, self.model_admin.admin_site, attrs={"style": "width: 100%"}),
-        )
-        yield {
-            "selected": selected is None,
-            "query_string": keep,
-            "display": "All",
-            # The search form resubmits every other filter, search and ordering in use.
-            "hidden_params": [
-                (name, value)
-                for name, values in changelist.filter_params.items()
-                if name not in (self.lookup_kwarg, self.lookup_kwarg_isnull)
-                for value in values
-            ],
-            "widget": search_box.widget.render(self.lookup_kwarg, selected, attrs={"id": f"id_{self.lookup_kwarg}"}),
-        }
-
-
-class AutocompleteFilterMedia:
-    """ModelAdmin mixin: the scripts the `AutocompleteFilter` search boxes need on the list."""
-
-    @property
-    def media(self):
-        select2 = AutocompleteSelect(Campaign._meta.get_field("brand"), admin.site).media
-        return super().media + select2
-
-
-class FirstRowsInlineFormSet(BaseInlineFormSet):
-    """An inline formset showing only the first `max_rows` rows of its ordering.
-
-    A brand may have thousands of campaigns and a campaign years of spend and audit
-    rows; the page shows the newest (or first) few, loaded in one query.
-    """
-
-    max_rows: int = 20
-
-    def get_queryset(self):
-        # One queryset object, kept: the formset indexes into it for every row.
-        if not hasattr(self, "_first_rows"):
-            queryset = super().get_queryset()
-            if self.is_bound:
-                # The rows the page showed, even if others have sorted in before them
-                # since: re-slicing would silently drop the edits to the rows pushed out.
-                queryset = queryset.filter(pk__in=self._posted_pks())
-            else:
-                queryset = queryset[: self.max_rows]
-            self._first_rows = queryset
-        return self._first_rows
-
-    def _posted_pks(self) -> list[str]:
-        pk_name = self.model._meta.pk.name
-        shown = min(self.initial_form_count(), self.max_rows)
-        posted = (self.data.get(f"{self.add_prefix(i)}-{pk_name}", "") for i in range(shown))
-        return [pk for pk in posted if pk.isdigit()]
-
-
-class FirstRowsInline:
-    """InlineModelAdmin mixin: show only `max_rows_shown` rows (see FirstRowsInlineFormSet)."""
-
-    max_rows_shown = 20
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.max_rows = self.max_rows_shown
-        return formset
-
-
-class ViewOnlyInline:
-    """InlineModelAdmin mixin for rows that are shown, never edited from this page."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class EstimatedCountPaginator(Paginator):
-    """Counts a whole big table from PostgreSQL's statistics instead of scanning it.
-
-    For the spend and audit lists, which grow every day: unfiltered, an exact COUNT(*)
-    would read the whole table on every page view. Filtered lists and small tables are
-    counted exactly.
-    """
-
-    exact_below = 50_000
-
-    @cached_property
-    def count(self) -> int:
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                    [query.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            # reltuples is -1 for a table never analysed.
-            if row and row[0] >= self.exact_below:
-                return row[0]
-        return super().count
-
-
-def edited_model_fields(form: forms.ModelForm) -> list[str]:
-    """The model fields this form changed: what a save may write, and nothing else."""
-    concrete = {field.name for field in form._meta.model._meta.concrete_fields}
-    return [name for name in form.changed_data if name in concrete]
-
-
-def save_campaign_edits(campaign: Campaign, form: forms.ModelForm) -> None:
-    """Save a campaign from an admin form without writing `status` or `pause_reason`.
-
-    The enforcement service may have paused or resumed the campaign since the page was
-    loaded (or even since this request read it); writing only the edited columns keeps
-    a stale form from undoing that.
-    """
-    if campaign._state.adding:
-        campaign.save()
-    else:
-        campaign.save(update_fields=[*edited_model_fields(form), "updated_at"])
-
-
-# --- Campaign -------------------------------------------------------------------------
+Status = Campaign.Status
+# Entries on the campaign page; the History button shows up to HISTORY_PAGE.
+HISTORY_SHOWN = 20
+HISTORY_PAGE = 200
 
 
 class DaypartingScheduleInlineForm(forms.ModelForm):
     class Meta:
         model = DaypartingSchedule
         fields = ("day_of_week", "start_time", "end_time", "timezone")
-        widgets = {"timezone": TimezoneInput(with_datalist=False)}
+        widgets = {
+            "timezone": TimezoneInput(with_datalist=False),
+            "start_time": WallClockInput(),
+            "end_time": WallClockInput(),
+        }
 
 
 class DaypartingScheduleInline(admin.TabularInline):
@@ -240,71 +79,49 @@ class DaypartingScheduleInline(admin.TabularInline):
     form = DaypartingScheduleInlineForm
     extra = 0
     verbose_name = "dayparting window"
-    verbose_name_plural = "dayparting windows (used when dayparting is enabled)"
+    verbose_name_plural = "dayparting windows (24-hour wall-clock times; used when dayparting is enabled)"
 
 
 class RecentSpendInline(FirstRowsInline, ViewOnlyInline, admin.TabularInline):
     model = Spend
     formset = FirstRowsInlineFormSet
     max_rows_shown = 14
-    fields = ("date", "daily_spend", "monthly_spend", "updated_at")
+    fields = ("date", "daily", "month_to_date", "reported")
     readonly_fields = fields
     ordering = ("-date",)
     show_change_link = True
     verbose_name_plural = f"recent spend (the latest {max_rows_shown} days reported; all of it in the spend list)"
 
+    @admin.display(description="spend that day")
+    def daily(self, obj: Spend) -> str:
+        return money(obj.daily_spend)
 
-class StatusChangeColumns:
-    """The audit row's columns, shared by the campaign page's history and the audit list."""
+    @admin.display(description="month-to-date")
+    def month_to_date(self, obj: Spend) -> str:
+        return money(obj.monthly_spend)
 
-    @admin.display(description="status")
-    def status_change(self, obj: CampaignStatusChange) -> str:
-        return f"{obj.get_old_status_display()} → {obj.get_new_status_display()}"
-
-    @admin.display(description="pause reason")
-    def reason_change(self, obj: CampaignStatusChange) -> str:
-        return f"{reason_label(obj.old_reason)} → {reason_label(obj.new_reason)}"
-
-    @admin.display(description="details")
-    def decided_by(self, obj: CampaignStatusChange) -> SafeString:
-        return format_details(obj.details)
+    @admin.display(description="last reported")
+    def reported(self, obj: Spend) -> str:
+        return utc_text(obj.updated_at)
 
 
-class StatusChangeInline(StatusChangeColumns, FirstRowsInline, ViewOnlyInline, admin.TabularInline):
-    model = CampaignStatusChange
-    formset = FirstRowsInlineFormSet
-    max_rows_shown = 20
-    fields = ("created_at", "status_change", "reason_change", "actor", "user", "source", "decided_by")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    verbose_name = "status change"
-    verbose_name_plural = f"status history (the latest {max_rows_shown} changes; all of them in the audit list)"
+class CampaignChangeList(ChangeList):
+    """Explains the page's campaigns in one batch (a fixed number of queries per page)."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
-
-
-def reason_label(reason: str) -> str:
-    return Campaign.PauseReason(reason).label if reason else "-"
-
-
-def format_details(details: dict) -> SafeString:
-    if not details:
-        return mark_safe("-")
-    return format_html_join(mark_safe("<br>"), "{}: {}", sorted(details.items()))
+    def get_results(self, request):
+        super().get_results(request)
+        page = list(self.result_list)
+        explanations = campaigns_explain(campaign_ids=[campaign.pk for campaign in page], now=timezone.now())
+        for campaign in page:
+            campaign.explanation = explanations.get(campaign.pk)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
-    list_display = (
-        "name",
-        "brand",
-        "status",
-        "why_paused",
-        "daily_budget",
-        "monthly_budget",
-        "is_dayparting_enabled",
-    )
+class CampaignAdmin(
+    WarnOnEnforcedEdits, HistoryBaselineMixin, CsvExportMixin, ConsoleMedia, AutocompleteFilterMedia, admin.ModelAdmin
+):
+    # Dayparting shows as a reason ("Outside dayparting windows"); its window is on the page.
+    list_display = ("name", "brand", "status_now", "spend_today", "spend_this_month", "resumes")
     list_filter = (
         "status",
         "pause_reason",
@@ -315,6 +132,8 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     list_select_related = ("brand",)
     autocomplete_fields = ("brand",)
     show_full_result_count = False
+    # Rows are two to five lines tall (bars, reasons, resume times): 50 fill a few screens.
+    list_per_page = 50
     actions = ("pause_selected", "resume_selected")
     fieldsets = (
         (None, {"fields": ("brand", "name", ("status", "pause_reason"))}),
@@ -324,20 +143,101 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     )
     # Never written by the form: the enforcement service and the pause/resume actions own them.
     readonly_fields = ("status", "pause_reason", "created_at", "updated_at")
+    csv_name = "campaigns"
+
+    def get_changelist(self, request, **kwargs):
+        return CampaignChangeList
 
     def get_inlines(self, request, obj):
         if obj is None:
             return [DaypartingScheduleInline]
-        return [DaypartingScheduleInline, RecentSpendInline, StatusChangeInline]
+        return [DaypartingScheduleInline, RecentSpendInline]
 
-    @admin.display(description="pause reason", ordering="pause_reason")
-    def why_paused(self, obj: Campaign) -> str | None:
-        return obj.get_pause_reason_display() if obj.pause_reason else None
+    # --- The list's columns (explained per page by CampaignChangeList) ---------------------
 
-    # --- Saving: apply the rule once the edit has committed ---------------------------
+    # Not sortable: sorting 100,000 campaigns by status reads and sorts them all (no index
+    # serves it, and the engine keeps status out of every index); filter by status instead.
+    @admin.display(description="status · every reason now")
+    def status_now(self, obj: Campaign) -> SafeString:
+        return status_html(obj.status, getattr(obj, "explanation", None))
+
+    @admin.display(description="spend today")
+    def spend_today(self, obj: Campaign) -> SafeString | str:
+        explanation = getattr(obj, "explanation", None)
+        return use_html("", explanation.campaign_today) if explanation else "-"
+
+    @admin.display(description="month-to-date")
+    def spend_this_month(self, obj: Campaign) -> SafeString | str:
+        explanation = getattr(obj, "explanation", None)
+        return use_html("", explanation.campaign_month) if explanation else "-"
+
+    @admin.display(description="resumes (brand's time)")
+    def resumes(self, obj: Campaign) -> SafeString | str:
+        # The year only on hover: a resume is at most a month away.
+        return resume_html(getattr(obj, "explanation", None), with_year=False)
+
+    # --- The campaign page ------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if campaign is not None:
+            now = timezone.now()
+            explanation = campaigns_explain(campaign_ids=[campaign.pk], now=now).get(campaign.pk)
+            context.update(
+                explanation=explanation,
+                status_summary=status_html(campaign.status, explanation),
+                resume_summary=resume_html(explanation),
+                uses=[
+                    use_html(label, getattr(explanation, name))
+                    for label, name in (
+                        ("Campaign today", "campaign_today"),
+                        ("Campaign this month", "campaign_month"),
+                        ("Brand today", "brand_today"),
+                        ("Brand this month", "brand_month"),
+                    )
+                ]
+                if explanation
+                else [],
+                window_change=local_time(explanation.next_window_change, explanation.timezone)
+                if explanation and explanation.next_window_change
+                else "",
+                week_grids=week_grids(explanation.facts.windows, now=now) if explanation else [],
+                history=campaign_history(campaign=campaign, limit=HISTORY_SHOWN),
+                history_zone=explanation.timezone if explanation else campaign.brand.timezone,
+                history_shown=HISTORY_SHOWN,
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """One history: status changes and edits together, in the brand's local time."""
+        campaign = self.get_object(request, unquote(object_id))
+        if campaign is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, campaign):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of “{campaign}”",
+            "subtitle": None,
+            "object": campaign,
+            "opts": self.opts,
+            "history": campaign_history(campaign=campaign, limit=HISTORY_PAGE),
+            "history_zone": campaign.brand.timezone,
+            "history_shown": HISTORY_PAGE,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/console/object_history.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # One list of zone names for all the window rows (see TimezoneInput).
+        context["timezone_datalist"] = TimezoneInput.datalist()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- Saving: apply the rule once the edit has committed, then say what it changed -----
 
     def save_model(self, request, obj, form, change):
-        save_campaign_edits(obj, form)
+        save_form_edits(obj, form)
 
     def save_related(self, request, form, formsets, change):
         # After the inline windows are saved, so the rule sees them.
@@ -346,22 +246,22 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
         old_brand_id = form.initial.get("brand")
         if change and "brand" in form.changed_data and old_brand_id:
             # Moving a campaign changes both brands' totals, so both brands' campaigns.
-            enforce_after_commit(brand_ids=[old_brand_id, campaign.brand_id], source=ADMIN_SOURCE)
+            self.enforce_after_edit(request, brand_ids=[old_brand_id, campaign.brand_id])
         else:
             # A new campaign gets the rule at once; an edited one after its new budgets,
             # flag or windows.
-            enforce_after_commit(campaign_ids=[campaign.pk], source=ADMIN_SOURCE)
+            self.enforce_after_edit(request, campaign_ids=[campaign.pk])
 
     def delete_model(self, request, obj):
         brand_id = obj.brand_id
         super().delete_model(request, obj)
         # Its spend no longer counts towards the brand's totals.
-        enforce_after_commit(brand_ids=[brand_id], source=ADMIN_SOURCE)
+        self.enforce_after_edit(request, brand_ids=[brand_id])
 
     def delete_queryset(self, request, queryset):
         brand_ids = list(queryset.order_by().values_list("brand_id", flat=True).distinct())
         super().delete_queryset(request, queryset)
-        enforce_after_commit(brand_ids=brand_ids, source=ADMIN_SOURCE)
+        self.enforce_after_edit(request, brand_ids=brand_ids)
 
     # --- Ops actions (SPEC §7) --------------------------------------------------------
 
@@ -375,7 +275,8 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     def resume_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         selected = queryset.count()
         summary = campaigns_resume(campaigns=queryset, user=request.user, source=ADMIN_SOURCE)
-        self.message_user(request, resume_message(summary, selected), messages.SUCCESS)
+        level = messages.WARNING if summary.paused else messages.SUCCESS
+        self.message_user(request, resume_message(summary, selected), level)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -397,29 +298,31 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     def pause_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The Pause button on the campaign page (POST only; admin_view adds CSRF and login)."""
 
-        def pause(campaign: Campaign) -> str:
+        def pause(campaign: Campaign) -> tuple[int, str]:
             paused = campaigns_pause(
                 campaigns=Campaign.objects.filter(pk=campaign.pk), user=request.user, source=ADMIN_SOURCE
             )
             if paused:
-                return f"Paused “{campaign}”. The system will not resume it until someone resumes it here."
-            return f"“{campaign}” was already paused by a user; nothing changed."
+                return messages.SUCCESS, (
+                    f"Paused “{campaign}”. The system will not resume it until someone resumes it here."
+                )
+            return messages.INFO, f"“{campaign}” was already paused by a user; nothing changed."
 
         return self._status_button_view(request, object_id, pause)
 
     def resume_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The Resume button on the campaign page: the rule decides what it becomes."""
 
-        def resume(campaign: Campaign) -> str:
+        def resume(campaign: Campaign) -> tuple[int, str]:
             summary = campaigns_resume(
                 campaigns=Campaign.objects.filter(pk=campaign.pk), user=request.user, source=ADMIN_SOURCE
             )
             campaign.refresh_from_db(fields=["status", "pause_reason"])
             if not summary.examined:
-                return f"“{campaign}” was not paused by a user; nothing changed."
-            if campaign.status == Campaign.Status.ACTIVE:
-                return f"Resumed “{campaign}”: it is active."
-            return f"Resumed “{campaign}”, but the system paused it at once: {reason_label(campaign.pause_reason)}."
+                return messages.INFO, f"“{campaign}” was not paused by a user; nothing changed."
+            if campaign.status == Status.ACTIVE:
+                return messages.SUCCESS, f"Resumed “{campaign}”: it is active."
+            return messages.WARNING, paused_again_message(campaign)
 
         return self._status_button_view(request, object_id, resume)
 
@@ -431,121 +334,41 @@ class CampaignAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
-        self.message_user(request, act(campaign), messages.SUCCESS)
+        level, text = act(campaign)
+        self.message_user(request, text, level)
         change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[campaign.pk])
         preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
         return HttpResponseRedirect(add_preserved_filters(preserved, change_url))
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # One list of zone names for all the window rows (see TimezoneInput).
-        context["timezone_datalist"] = TimezoneInput.datalist()
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    # --- CSV export of the filtered list ---------------------------------------------------
 
+    def csv_header(self) -> list[str]:
+        return [
+            "id",
+            "campaign",
+            "brand",
+            "brand timezone",
+            "status",
+            "reasons that hold now",
+            "daily budget",
+            "spend today",
+            "today % of budget",
+            "monthly budget",
+            "month-to-date",
+            "month % of budget",
+            "resumes (brand's time)",
+            "resumes (UTC)",
+            "resumes how",
+            "dayparting",
+        ]
 
-def pause_message(paused: int, selected: int) -> str:
-    message = f"Paused {paused} campaign{'s' if paused != 1 else ''}."
-    if selected > paused:
-        message += f" {selected - paused} already paused by a user, left as they were."
-    return message
-
-
-def resume_message(summary, selected: int) -> str:
-    resumed = summary.activated + summary.paused
-    message = f"Resumed {resumed} campaign{'s' if resumed != 1 else ''}: {summary.activated} now active"
-    if summary.paused:
-        message += f", {summary.paused} paused by the system at once (a budget or the schedule still blocks them)"
-    message += "."
-    if selected > summary.examined:
-        message += f" {selected - summary.examined} not paused by a user, left as they were."
-    return message
-
-
-# --- The audit trail ------------------------------------------------------------------
-
-
-class SourceFilter(admin.SimpleListFilter):
-    """The known sources, listed without a DISTINCT scan of the whole audit table."""
-
-    title = "source"
-    parameter_name = "source"
-    sources = (
-        "admin",
-        "api",
-        "command",
-        "check_all_campaign_budgets",
-        "reactivate_daily_campaigns",
-        "reactivate_monthly_campaigns",
-        "enforce_dayparting_for_all_campaigns",
-        "enforce_brand_campaigns",
-    )
-
-    def lookups(self, request, model_admin):
-        return [(source, source) for source in self.sources]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(source=self.value())
-        return queryset
-
-
-@admin.register(CampaignStatusChange)
-class CampaignStatusChangeAdmin(StatusChangeColumns, AutocompleteFilterMedia, admin.ModelAdmin):
-    """Read-only: the audit trail is written by the enforcement service alone."""
-
-    list_display = (
-        "created_at",
-        "campaign",
-        "brand",
-        "status_change",
-        "reason_change",
-        "actor",
-        "user",
-        "source",
-    )
-    list_filter = (
-        ("campaign", AutocompleteFilter),
-        "actor",
-        SourceFilter,
-        "new_status",
-        "new_reason",
-    )
-    date_hierarchy = "created_at"
-    search_fields = ("campaign__name",)
-    list_select_related = ("campaign", "campaign__brand", "user")
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-    fields = (
-        "campaign",
-        "created_at",
-        ("old_status", "new_status"),
-        ("old_reason", "new_reason"),
-        "actor",
-        "user",
-        "source",
-        "decided_by",
-    )
-    readonly_fields = (
-        "campaign",
-        "created_at",
-        "old_status",
-        "new_status",
-        "old_reason",
-        "new_reason",
-        "actor",
-        "user",
-        "source",
-        "decided_by",
-    )
-
-    @admin.display(description="brand", ordering="campaign__brand__name")
-    def brand(self, obj: CampaignStatusChange):
-        return obj.campaign.brand
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def csv_rows(self, queryset) -> Iterator[list]:
+        """Chunks of ids from one server-side cursor; each chunk explained in a fixed number of queries."""
+        now = timezone.now()
+        ids = queryset.values_list("pk", flat=True).iterator(chunk_size=EXPORT_CHUNK)
+        for chunk in chunked(ids, EXPORT_CHUNK):
+            campaigns = Campaign.objects.select_related("brand").in_bulk(chunk)
+            explanations = campaigns_explain(campaign_ids=chunk, now=now)
+            for pk in chunk:
+                if pk in campaigns:
+                    yield campaign_csv_row(campaigns[pk], explanations.get(pk))

@@ -3,6 +3,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from budget_system.money import money_field, null_or_non_negative
 from campaigns.txid import CurrentTransactionId
@@ -33,6 +34,10 @@ class Campaign(models.Model):
     is_dayparting_enabled = models.BooleanField("dayparting enabled", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed what ops own (budgets, the flag, name, brand), shown beside the status
+    # history. Status is left out: the enforcement service writes it with UPDATEs, never
+    # save(), and the audit trail (CampaignStatusChange) records every status change.
+    history = HistoricalRecords(excluded_fields=["status", "pause_reason", "created_at", "updated_at"])
 
     class Meta:
         ordering = ["brand_id", "name", "id"]

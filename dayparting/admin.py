@@ -1,24 +1,27 @@
-"""Dayparting windows on their own list (they are also edited on the campaign page)."""
+"""Dayparting windows on their own list (they are also edited on the campaign page, with its week grid)."""
 
 from django import forms
 from django.contrib import admin
 
-from campaigns.admin import ADMIN_SOURCE, AutocompleteFilter, AutocompleteFilterMedia, TimezoneInput
-from campaigns.enforcement import enforce_after_commit
+from budget_system.admin_helpers import AutocompleteFilter, AutocompleteFilterMedia, TimezoneInput, WallClockInput
+from budget_system.admin_history import HistoryBaselineMixin
+from campaigns.edit_warnings import WarnOnEnforcedEdits
 from dayparting.models import DaypartingSchedule
+from dayparting.schedule import window_label
+from dayparting.windows import Window
 
 
 class DaypartingScheduleForm(forms.ModelForm):
     class Meta:
         model = DaypartingSchedule
         fields = ("campaign", "day_of_week", "start_time", "end_time", "timezone")
-        widgets = {"timezone": TimezoneInput()}
+        widgets = {"timezone": TimezoneInput(), "start_time": WallClockInput(), "end_time": WallClockInput()}
 
 
 @admin.register(DaypartingSchedule)
-class DaypartingScheduleAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
+class DaypartingScheduleAdmin(WarnOnEnforcedEdits, HistoryBaselineMixin, AutocompleteFilterMedia, admin.ModelAdmin):
     form = DaypartingScheduleForm
-    list_display = ("campaign", "brand", "day_of_week", "start_time", "end_time", "timezone", "dayparting_enabled")
+    list_display = ("campaign", "brand", "window", "timezone", "dayparting_enabled")
     list_filter = (
         ("campaign__brand", AutocompleteFilter),
         ("campaign", AutocompleteFilter),
@@ -34,6 +37,10 @@ class DaypartingScheduleAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
     def brand(self, obj: DaypartingSchedule):
         return obj.campaign.brand
 
+    @admin.display(description="window (24-hour wall clock)", ordering="day_of_week")
+    def window(self, obj: DaypartingSchedule) -> str:
+        return window_label(Window(obj.day_of_week, obj.start_time, obj.end_time, obj.timezone))
+
     @admin.display(description="dayparting enabled", boolean=True, ordering="campaign__is_dayparting_enabled")
     def dayparting_enabled(self, obj: DaypartingSchedule) -> bool:
         return obj.campaign.is_dayparting_enabled
@@ -45,14 +52,14 @@ class DaypartingScheduleAdmin(AutocompleteFilterMedia, admin.ModelAdmin):
         campaign_ids = {obj.campaign_id}
         if change and form.initial.get("campaign"):
             campaign_ids.add(form.initial["campaign"])  # moved: the old campaign lost a window
-        enforce_after_commit(campaign_ids=campaign_ids, source=ADMIN_SOURCE)
+        self.enforce_after_edit(request, campaign_ids=campaign_ids)
 
     def delete_model(self, request, obj):
         campaign_id = obj.campaign_id
         super().delete_model(request, obj)
-        enforce_after_commit(campaign_ids=[campaign_id], source=ADMIN_SOURCE)
+        self.enforce_after_edit(request, campaign_ids=[campaign_id])
 
     def delete_queryset(self, request, queryset):
         campaign_ids = list(queryset.order_by().values_list("campaign_id", flat=True).distinct())
         super().delete_queryset(request, queryset)
-        enforce_after_commit(campaign_ids=campaign_ids, source=ADMIN_SOURCE)
+        self.enforce_after_edit(request, campaign_ids=campaign_ids)

@@ -1,6 +1,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from budget_system.timezones import validate_timezone_name
 
@@ -31,6 +32,8 @@ class DaypartingSchedule(models.Model):
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone_name], help_text="IANA name."
     )
+    # Windows added, moved and removed, with who did it (django-simple-history).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["campaign_id", "day_of_week", "start_time"]

@@ -32,7 +32,7 @@ def test_brand_pages_cost_the_same_queries_at_3_and_60_rows(staff_client, staff_
     changelist = reverse("admin:brands_brand_changelist")
     urls = [changelist, f"{changelist}?q=brand&o=-5", reverse("admin:brands_brand_add"), change_url(world.brand)]
     assert_queries_independent_of_size(
-        staff_client, urls, lambda: world.grow(57), most=8, django_assert_max_num_queries=django_assert_max_num_queries
+        staff_client, urls, lambda: world.grow(57), most=12, django_assert_max_num_queries=django_assert_max_num_queries
     )
 
 
@@ -45,7 +45,7 @@ def test_brand_list_counts_campaigns_and_links_to_them(staff_client):
 
     assert {b.name: b.campaign_count for b in response.context["cl"].result_list} == {"Busy": 3, "Quiet": 0}
     campaigns_of_busy = f"{reverse('admin:campaigns_campaign_changelist')}?brand__id__exact={busy.pk}"
-    assert f'<a href="{campaigns_of_busy}">3</a>' in response.content.decode()
+    assert f'<a href="{campaigns_of_busy}">3 campaigns</a>' in response.content.decode()
 
 
 def test_an_unknown_timezone_is_refused_with_its_name(staff_client):
