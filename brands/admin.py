@@ -180,6 +180,16 @@ class BrandAdmin(WarnOnEnforcedEdits, HistoryBaselineMixin, ConsoleMedia, admin.
         return TemplateResponse(request, "admin/console/object_history.html", context)
 
     def save_related(self, request, form, formsets, change):
+        if change:
+            # The campaign rows below are saved in the page's order (by name); lock them
+            # first in the one order every writer uses (id), so a sweep holding some of
+            # them cannot deadlock with this save.
+            list(
+                Campaign.objects.select_for_update(no_key=True)
+                .filter(brand_id=form.instance.pk)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         super().save_related(request, form, formsets, change)
         # New budgets or a new calendar, or campaigns edited or added below: re-decide
         # every campaign of the brand once this has committed.

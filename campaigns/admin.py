@@ -237,6 +237,7 @@ class CampaignAdmin(
     # --- Saving: apply the rule once the edit has committed, then say what it changed -----
 
     def save_model(self, request, obj, form, change):
+        obj._enforcement_source = ADMIN_SOURCE  # the decision at creation is the admin's
         save_form_edits(obj, form)
 
     def save_related(self, request, form, formsets, change):
