@@ -131,3 +131,21 @@ def test_bad_options_are_named_and_nothing_is_written(mixed_campaigns, args, say
     with pytest.raises(CommandError, match=re.escape(says)):
         run(*args)
     assert stored_state() == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_admin_preview_action_lists_the_selected_changes_and_writes_nothing(staff_client, mixed_campaigns):
+    from django.urls import reverse
+
+    before = stored_state()
+    selected = [mixed_campaigns["daily"].pk, mixed_campaigns["resumes"].pk]
+    response = staff_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "preview_enforcement", "_selected_action": selected},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "would change\n    <strong>2</strong> of the 2 selected campaigns" in page
+    assert "spend today 120.00 reached the budget of 100.00 (on 2026-11-24 in Asia/Kathmandu)" in page
+    assert "Resumes" in page and "ACTIVE" in page
+    assert stored_state() == before
