@@ -23,8 +23,11 @@ from budget_system.admin_helpers import (
     save_form_edits,
 )
 from budget_system.admin_history import HistoryBaselineMixin
+from budget_system.timezones import timezone_names
+from campaigns.admin_display import pace_html
 from campaigns.edit_warnings import WarnOnEnforcedEdits
 from campaigns.explain import BrandOverview, BudgetUse, brands_overview
+from campaigns.forecast import spend_forecast
 from campaigns.history import brand_history
 from campaigns.models import Campaign
 
@@ -97,7 +100,7 @@ def campaigns_by_status_html(brand: Brand, overview: BrandOverview | None) -> Sa
 @admin.register(Brand)
 class BrandAdmin(WarnOnEnforcedEdits, HistoryBaselineMixin, ConsoleMedia, admin.ModelAdmin):
     form = BrandAdminForm
-    list_display = ("name", "timezone", "spend_today", "spend_this_month", "campaign_count")
+    list_display = ("name", "timezone", "spend_today", "spend_this_month", "pace", "campaign_count")
     search_fields = ("name",)
     fields = ("name", "timezone", ("daily_budget", "monthly_budget"), "campaigns_link", ("created_at", "updated_at"))
     readonly_fields = ("campaigns_link", "created_at", "updated_at")
@@ -127,6 +130,21 @@ class BrandAdmin(WarnOnEnforcedEdits, HistoryBaselineMixin, ConsoleMedia, admin.
     def spend_this_month(self, obj: Brand) -> SafeString | str:
         overview = getattr(obj, "overview", None)
         return use_html("", overview.month) if overview else "-"
+
+    @admin.display(description="at today's pace (brand's time)")
+    def pace(self, obj: Brand) -> SafeString | str:
+        overview = getattr(obj, "overview", None)
+        if overview is None or overview.timezone not in timezone_names():
+            return "-"
+        forecast = spend_forecast(
+            today_spend=overview.today.spend,
+            month_to_date_spend=overview.month.spend,
+            daily_budget=overview.today.budget,
+            monthly_budget=overview.month.budget,
+            zone_name=overview.timezone,
+            now=overview.now,
+        )
+        return pace_html(forecast, overview.timezone)
 
     @admin.display(description="campaigns", ordering="campaign_count")
     def campaign_count(self, obj: Brand) -> SafeString:

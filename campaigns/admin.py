@@ -41,6 +41,7 @@ from budget_system.admin_history import HistoryBaselineMixin
 from campaigns.admin_audit import CampaignStatusChangeAdmin  # noqa: F401  (registers the audit list)
 from campaigns.admin_display import (
     campaign_csv_row,
+    pace_html,
     pause_message,
     paused_again_message,
     resume_html,
@@ -52,6 +53,7 @@ from campaigns.dry_run import enforcement_preview
 from campaigns.edit_warnings import WarnOnEnforcedEdits
 from campaigns.enforcement import campaigns_pause, campaigns_resume
 from campaigns.explain import campaigns_explain
+from campaigns.forecast import facts_forecast
 from campaigns.history import campaign_history
 from campaigns.models import Campaign
 from dayparting.models import DaypartingSchedule
@@ -124,7 +126,7 @@ class CampaignAdmin(
     WarnOnEnforcedEdits, HistoryBaselineMixin, CsvExportMixin, ConsoleMedia, AutocompleteFilterMedia, admin.ModelAdmin
 ):
     # Dayparting shows as a reason ("Outside dayparting windows"); its window is on the page.
-    list_display = ("name", "brand", "status_now", "spend_today", "spend_this_month", "resumes")
+    list_display = ("name", "brand", "status_now", "spend_today", "spend_this_month", "pace", "resumes")
     list_filter = (
         "status",
         "pause_reason",
@@ -174,12 +176,29 @@ class CampaignAdmin(
         explanation = getattr(obj, "explanation", None)
         return use_html("", explanation.campaign_month) if explanation else "-"
 
+    @admin.display(description="at today's pace (brand's time)")
+    def pace(self, obj: Campaign) -> SafeString | str:
+        explanation = getattr(obj, "explanation", None)
+        if explanation is None:
+            return "-"
+        return pace_html(facts_forecast(explanation.facts, now=explanation.now).campaign, explanation.timezone)
+
     @admin.display(description="resumes (brand's time)")
     def resumes(self, obj: Campaign) -> SafeString | str:
         # The year only on hover: a resume is at most a month away.
         return resume_html(getattr(obj, "explanation", None), with_year=False)
 
     # --- The campaign page ------------------------------------------------------------------
+
+    @staticmethod
+    def _pace(explanation) -> dict:
+        if explanation is None:
+            return {}
+        forecast = facts_forecast(explanation.facts, now=explanation.now)
+        return {
+            "pace_campaign": pace_html(forecast.campaign, explanation.timezone),
+            "pace_brand": pace_html(forecast.brand, explanation.timezone),
+        }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, unquote(object_id))
@@ -206,6 +225,7 @@ class CampaignAdmin(
                 if explanation and explanation.next_window_change
                 else "",
                 week_grids=week_grids(explanation.facts.windows, now=now) if explanation else [],
+                **self._pace(explanation),
                 history=campaign_history(campaign=campaign, limit=HISTORY_SHOWN),
                 history_zone=explanation.timezone if explanation else campaign.brand.timezone,
                 history_shown=HISTORY_SHOWN,

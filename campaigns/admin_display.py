@@ -4,10 +4,11 @@ HTML and text only; the figures and reasons come from `campaigns/explain.py`.
 """
 
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from budget_system.admin_format import local_time, local_time_text, usage_bar
 from campaigns.explain import BudgetUse, CampaignExplanation, campaigns_explain
+from campaigns.forecast import SpendForecast
 from campaigns.history import reason_label
 from campaigns.models import Campaign
 
@@ -45,6 +46,30 @@ def resume_html(explanation: CampaignExplanation | None, *, with_year: bool = Tr
         local_time(resume.at, explanation.timezone, with_year=with_year),
         resume.how,
     )
+
+
+def pace_html(forecast: SpendForecast, zone_name: str) -> SafeString | str:
+    """At today's pace: spend by the end of the local day, and when the budget is reached."""
+    day = forecast.daily
+    if day.budget_reached:
+        return mark_safe('<span class="pace pace-reached">daily budget reached</span>')  # noqa: S308  (a constant)
+    if day.projected_spend is None:
+        return "-"
+    projected = format_html("≈ ${} by midnight", f"{day.projected_spend:,.2f}")
+    if day.budget_reached_at is not None:
+        return format_html(
+            '{}<br><span class="pace pace-warn">budget at {}</span>',
+            projected,
+            local_time(day.budget_reached_at, zone_name, with_year=False),
+        )
+    month = forecast.monthly
+    if month.budget_reached_at is not None:
+        return format_html(
+            '{}<br><span class="pace pace-warn">monthly budget on {}</span>',
+            projected,
+            local_time(month.budget_reached_at, zone_name, with_year=False),
+        )
+    return projected
 
 
 def campaign_csv_row(campaign: Campaign, explanation: CampaignExplanation | None) -> list:

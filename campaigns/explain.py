@@ -21,14 +21,14 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from functools import cached_property
 
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 
 from brands.models import Brand
 from budget_system.timezones import local_date, timezone_names
 from budget_system.wall_clock import next_local_midnight, next_month_start
 from campaigns.enforcement import CampaignFacts, decide_campaign_status
-from campaigns.figures import ZERO, campaigns_with_spend
+from campaigns.figures import ZERO, brand_spend_totals, campaigns_with_spend
 from campaigns.models import Campaign
 from dayparting.models import DaypartingSchedule
 from dayparting.schedule import next_window_change
@@ -226,17 +226,6 @@ def _windows_by_campaign(campaign_ids: Iterable[int]) -> dict[int, list[Window]]
     return windows
 
 
-def brand_spend_totals(brand_ids: Iterable[int], *, now: datetime) -> dict[int, tuple[Decimal, Decimal]]:
-    """(spend today, month-to-date) of each brand: the sums over all its campaigns, as the rule reads them."""
-    rows = (
-        campaigns_with_spend(Campaign.objects.filter(brand_id__in=list(brand_ids)), now=now)
-        .values("brand_id")
-        .annotate(daily=Sum("today_spend"), monthly=Sum("month_to_date_spend"))
-        .order_by()
-    )
-    return {row["brand_id"]: (row["daily"] or ZERO, row["monthly"] or ZERO) for row in rows}
-
-
 def campaigns_explain(*, campaign_ids: Iterable[int], now: datetime | None = None) -> dict[int, CampaignExplanation]:
     """The explanation of each campaign, by id, in five queries however many there are.
 
@@ -263,7 +252,7 @@ def campaigns_explain(*, campaign_ids: Iterable[int], now: datetime | None = Non
         )
         .order_by()
     )
-    totals = brand_spend_totals({row["brand_id"] for row in rows}, now=now)
+    totals = brand_spend_totals(brand_ids={row["brand_id"] for row in rows}, now=now)
     windows = _windows_by_campaign(campaign_ids)
     explanations = {}
     for row in rows:
@@ -298,6 +287,7 @@ class BrandOverview:
     month: BudgetUse
     # Number of the brand's campaigns in each status (absent: none).
     campaigns_by_status: dict[str, int]
+    now: datetime
 
     @property
     def campaign_count(self) -> int:
@@ -309,7 +299,7 @@ def brands_overview(*, brand_ids: Iterable[int], now: datetime | None = None) ->
     now = now or timezone.now()
     brand_ids = list(brand_ids)
     brands = Brand.objects.filter(pk__in=brand_ids).values("id", "timezone", "daily_budget", "monthly_budget")
-    totals = brand_spend_totals(brand_ids, now=now)
+    totals = brand_spend_totals(brand_ids=brand_ids, now=now)
     by_status: dict[int, dict[str, int]] = defaultdict(dict)
     for row in (
         Campaign.objects.filter(brand_id__in=brand_ids).values("brand_id", "status").annotate(n=Count("id")).order_by()
@@ -324,5 +314,6 @@ def brands_overview(*, brand_ids: Iterable[int], now: datetime | None = None) ->
             today=BudgetUse(daily, brand["daily_budget"]),
             month=BudgetUse(monthly, brand["monthly_budget"]),
             campaigns_by_status=by_status.get(brand["id"], {}),
+            now=now,
         )
     return overviews

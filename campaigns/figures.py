@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Case, DateField, DecimalField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, DateField, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from brands.models import Brand
@@ -83,3 +83,14 @@ def campaigns_with_spend(campaigns: QuerySet[Campaign], *, now: datetime) -> Que
     return campaigns.annotate(brand_today=brand_today, brand_month_start=brand_month_start).annotate(
         today_spend=today_spend, month_to_date_spend=month_to_date_spend
     )
+
+
+def brand_spend_totals(*, brand_ids: Iterable[int], now: datetime) -> dict[int, tuple[Decimal, Decimal]]:
+    """(spend today, month-to-date) of each brand: the sums over all its campaigns, as the rule reads them."""
+    rows = (
+        campaigns_with_spend(Campaign.objects.filter(brand_id__in=list(brand_ids)), now=now)
+        .order_by()
+        .values("brand_id")
+        .annotate(daily=Sum("today_spend"), monthly=Sum("month_to_date_spend"))
+    )
+    return {row["brand_id"]: (row["daily"] or ZERO, row["monthly"] or ZERO) for row in rows}

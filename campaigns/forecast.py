@@ -16,15 +16,13 @@ page of rows) and for one campaign (`campaign_forecast`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
-
 from budget_system.timezones import local_date, month_start, timezone_names, zone
-from campaigns.figures import ZERO, campaigns_with_spend
+from campaigns.figures import ZERO, brand_spend_totals, campaigns_with_spend
 from campaigns.models import Campaign
 
 CENT = Decimal("0.01")
@@ -130,17 +128,6 @@ def spend_forecast(
 # --- Set-based helpers for lists and pages -------------------------------------------
 
 
-def brand_spend_totals(*, brand_ids: Iterable[int], now: datetime) -> dict[int, tuple[Decimal, Decimal]]:
-    """(today, month-to-date) summed over all campaigns of each brand, as the rule sums them (2 queries)."""
-    rows = (
-        campaigns_with_spend(Campaign.objects.filter(brand_id__in=list(brand_ids)), now=now)
-        .order_by()
-        .values("brand_id")
-        .annotate(daily=Sum("today_spend"), monthly=Sum("month_to_date_spend"))
-    )
-    return {row["brand_id"]: (row["daily"] or ZERO, row["monthly"] or ZERO) for row in rows}
-
-
 def _brand_forecast(brand, totals: dict[int, tuple[Decimal, Decimal]], now: datetime) -> SpendForecast | None:
     if brand.timezone not in timezone_names():
         return None
@@ -194,3 +181,33 @@ def campaign_forecast(*, campaign_id: int, now: datetime) -> CampaignForecast | 
     if campaign is None:
         return None
     return campaigns_forecast(campaigns=[campaign], now=now).get(campaign.pk)
+
+
+def facts_forecast(facts, *, now: datetime) -> CampaignForecast:
+    """The forecast from the figures the rule read for one campaign at `now` (no query).
+
+    `facts` is a `CampaignFacts` (the console's explanations hold them), so a list page
+    forecasts its rows from the reading it already made.
+    """
+
+    def forecast(daily, monthly, daily_budget, monthly_budget) -> SpendForecast:
+        return spend_forecast(
+            today_spend=daily,
+            month_to_date_spend=monthly,
+            daily_budget=daily_budget,
+            monthly_budget=monthly_budget,
+            zone_name=facts.brand_timezone,
+            now=now,
+        )
+
+    return CampaignForecast(
+        campaign=forecast(
+            facts.campaign_daily_spend,
+            facts.campaign_monthly_spend,
+            facts.campaign_daily_budget,
+            facts.campaign_monthly_budget,
+        ),
+        brand=forecast(
+            facts.brand_daily_spend, facts.brand_monthly_spend, facts.brand_daily_budget, facts.brand_monthly_budget
+        ),
+    )

@@ -54,6 +54,9 @@ COVERS_ALL_BRANDS = {"check_all_campaign_budgets"}
 RUNS_KEPT_SECONDS = 2 * 24 * 3600
 # A drain works this long, then hands over to a fresh task (time limits, fairness).
 DRAIN_SECONDS = 30
+# With nothing pending, a drain looks again every poll for this long before it ends.
+DRAIN_LINGER_SECONDS = 0.5
+DRAIN_POLL_SECONDS = 0.05
 
 
 def _log_run(task_name: str, summary: dict[str, int], duration_ms: int, **fields) -> None:
@@ -221,11 +224,19 @@ def drain_pending_brands(source: str = "api") -> dict[str, int]:
     summary, brands, steps = EnforcementSummary(), set(), 0
     while _try_drain_lock():
         try:
+            idle_since = None
             while time.monotonic() - started < DRAIN_SECONDS:
                 brand_ids, step = enforcement.pending_brands_enforce(source=source)
                 if not brand_ids:
-                    enforcement.drain_request_clear()
-                    break
+                    # A burst of posts rarely arrives all at once: wait a moment for the
+                    # next before ending, so the burst costs one drain, not one per gap.
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since >= DRAIN_LINGER_SECONDS:
+                        enforcement.drain_request_clear()
+                        break
+                    time.sleep(DRAIN_POLL_SECONDS)
+                    continue
+                idle_since = None
                 if not steps:  # a drain with nothing to do is not a run
                     signals.enforcement_run_started.send_robust(
                         sender="drain_pending_brands", task_name="drain_pending_brands", started_at=started_at

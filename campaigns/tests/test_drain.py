@@ -187,10 +187,15 @@ def test_a_burst_of_1000_posts_for_50_brands_costs_a_handful_of_drains(
     def all_right():
         stored = dict(Campaign.objects.values_list("pk", "status"))
         reasons = dict(Campaign.objects.values_list("pk", "pause_reason"))
-        return not PendingBrand.objects.exists() and all(
-            (stored[c.pk], reasons[c.pk]) == expected(c) for c in campaigns
+        drain_ended = not DrainRequest.objects.filter(requested_at__isnull=False).exists()
+        return (
+            drain_ended
+            and not PendingBrand.objects.exists()
+            and all((stored[c.pk], reasons[c.pk]) == expected(c) for c in campaigns)
         )
 
     assert wait_for(all_right, timeout=60)
-    drains = len(re.findall(r"drain_pending_brands examined=", celery_worker_process.log_path.read_text()))
+    log = celery_worker_process.log_path
+    assert wait_for(lambda: "drain_pending_brands brands=" in log.read_text(), timeout=10)
+    drains = len(re.findall(r"drain_pending_brands examined=", log.read_text()))
     assert 1 <= drains <= 10, f"{drains} drains for 1,000 posts"
