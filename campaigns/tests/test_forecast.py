@@ -164,3 +164,30 @@ def test_the_campaigns_api_returns_the_forecast_in_the_brands_timezone():
     }
     assert row["forecast"]["monthly"]["budget"] is None
     assert row["forecast"]["brand_daily"]["budget"] is None
+
+
+@pytest.mark.django_db
+def test_the_campaign_and_brand_lists_show_the_pace_and_when_the_budget_is_reached(staff_client):
+    from django.urls import reverse
+
+    from campaigns.tests.factories import CampaignFactory
+    from campaigns.tests.helpers import add_spend
+
+    brand = BrandFactory(timezone="Asia/Tokyo", daily_budget=Decimal("400.00"))
+    campaign = CampaignFactory(brand=brand, name="Paced", daily_budget=Decimal("150.00"))
+    # 12:00 in Tokyo: 60.00 spent in half a day is 120.00 by midnight; the brand's 300.00
+    # pace crosses its 400.00 budget never, the campaign's own 150.00 never either.
+    with time_machine.travel(dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC), tick=False):
+        add_spend(campaign, dt.date(2026, 11, 24), "60.00")
+        listing = staff_client.get(reverse("admin:campaigns_campaign_changelist")).content.decode()
+        brands = staff_client.get(reverse("admin:brands_brand_changelist")).content.decode()
+        page = staff_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "≈ $120.00 by midnight" in listing
+    assert "≈ $120.00 by midnight" in brands
+    assert "campaign: ≈ $120.00 by midnight" in page
+
+    with time_machine.travel(dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC), tick=False):
+        add_spend(CampaignFactory(brand=brand), dt.date(2026, 11, 24), "120.00")
+        brands = staff_client.get(reverse("admin:brands_brand_changelist")).content.decode()
+    # 180.00 by noon: 360.00 by midnight, still under the brand's 400.00.
+    assert "≈ $360.00 by midnight" in brands
