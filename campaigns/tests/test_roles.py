@@ -45,11 +45,21 @@ def test_the_migration_creates_both_groups_with_their_permissions():
         "view_spend",
         "view_daypartingschedule",
         "view_periodictask",
+        # alerts 0002: alerts and their deliveries, and the heartbeats, are read by both.
+        "view_brandalertsettings",
+        "view_alertthreshold",
+        "view_budgetalert",
+        "view_delivery",
+        "view_deliveryattempt",
+        "view_taskheartbeat",
     }
     ops = codenames("Ops")
     assert codenames("Viewer") < ops
     for model in ("brand", "campaign", "spend", "daypartingschedule"):
         assert {f"add_{model}", f"change_{model}", f"delete_{model}"} <= ops
+    # Ops set alert thresholds, recipients and webhooks, and send an alert again.
+    assert {"change_brandalertsettings", "add_alertthreshold", "change_budgetalert", "change_delivery"} <= ops
+    assert "change_budgetalert" not in codenames("Viewer")
     # Nobody edits the audit trail.
     assert not {"add_campaignstatuschange", "change_campaignstatuschange", "delete_campaignstatuschange"} & ops
 
