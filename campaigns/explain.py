@@ -25,14 +25,14 @@ from django.db.models import Count
 from django.utils import timezone
 
 from brands.models import Brand
-from budget_system.timezones import local_date, timezone_names
+from budget_system.timezones import local_date
 from budget_system.wall_clock import next_local_midnight, next_month_start
 from campaigns.enforcement import CampaignFacts, decide_campaign_status
-from campaigns.figures import ZERO, brand_spend_totals, campaigns_with_spend
+from campaigns.enforcement_reference import load_campaign_facts
+from campaigns.figures import ZERO, brand_spend_totals
 from campaigns.models import Campaign
-from dayparting.models import DaypartingSchedule
 from dayparting.schedule import next_window_change
-from dayparting.windows import Window, any_window_contains
+from dayparting.windows import any_window_contains
 
 Status = Campaign.Status
 Reason = Campaign.PauseReason
@@ -212,71 +212,19 @@ class CampaignExplanation:
         return resume_forecast(self.facts, status=self.status, now=self.now)
 
 
-def _windows_by_campaign(campaign_ids: Iterable[int]) -> dict[int, list[Window]]:
-    windows: dict[int, list[Window]] = defaultdict(list)
-    rows = (
-        DaypartingSchedule.objects.filter(campaign_id__in=campaign_ids)
-        .values("campaign_id", "day_of_week", "start_time", "end_time", "timezone")
-        .order_by("day_of_week", "start_time", "id")
-    )
-    for row in rows:
-        # The rule skips a window whose stored zone is unknown (it counts as closed).
-        if row["timezone"] in timezone_names():
-            windows[row.pop("campaign_id")].append(Window(**row))
-    return windows
-
-
 def campaigns_explain(*, campaign_ids: Iterable[int], now: datetime | None = None) -> dict[int, CampaignExplanation]:
     """The explanation of each campaign, by id, in five queries however many there are.
 
-    A campaign whose brand's stored timezone is unknown is left out: the rule skips it too.
+    From the facts the reference engine reads (`load_campaign_facts`). A campaign whose
+    brand's stored timezone is unknown is left out: the rule skips it too.
     """
     now = now or timezone.now()
-    campaign_ids = list(campaign_ids)
-    rows = list(
-        campaigns_with_spend(Campaign.objects.filter(pk__in=campaign_ids), now=now)
-        .values(
-            "id",
-            "brand_id",
-            "status",
-            "pause_reason",
-            "daily_budget",
-            "monthly_budget",
-            "is_dayparting_enabled",
-            "brand__timezone",
-            "brand__daily_budget",
-            "brand__monthly_budget",
-            "brand_today",
-            "today_spend",
-            "month_to_date_spend",
+    return {
+        stored.id: CampaignExplanation(
+            campaign_id=stored.id, status=stored.status, pause_reason=stored.pause_reason, facts=stored.facts, now=now
         )
-        .order_by()
-    )
-    totals = brand_spend_totals(brand_ids={row["brand_id"] for row in rows}, now=now)
-    windows = _windows_by_campaign(campaign_ids)
-    explanations = {}
-    for row in rows:
-        if row["brand_today"] is None:
-            continue
-        brand_daily, brand_monthly = totals.get(row["brand_id"], (ZERO, ZERO))
-        facts = CampaignFacts(
-            brand_timezone=row["brand__timezone"],
-            brand_today=row["brand_today"],
-            brand_daily_budget=row["brand__daily_budget"],
-            brand_monthly_budget=row["brand__monthly_budget"],
-            brand_daily_spend=brand_daily,
-            brand_monthly_spend=brand_monthly,
-            campaign_daily_budget=row["daily_budget"],
-            campaign_monthly_budget=row["monthly_budget"],
-            campaign_daily_spend=row["today_spend"],
-            campaign_monthly_spend=row["month_to_date_spend"],
-            is_dayparting_enabled=row["is_dayparting_enabled"],
-            windows=tuple(windows.get(row["id"], ())),
-        )
-        explanations[row["id"]] = CampaignExplanation(
-            campaign_id=row["id"], status=row["status"], pause_reason=row["pause_reason"], facts=facts, now=now
-        )
-    return explanations
+        for stored in load_campaign_facts(Campaign.objects.filter(pk__in=list(campaign_ids)), now=now)
+    }
 
 
 @dataclass(frozen=True)
