@@ -8,6 +8,11 @@ from campaigns.api import CampaignListView
 from campaigns.views import admin_index
 from operations import views as operations_views
 
+# Ops see what this admin is for, not the framework's name.
+admin.site.site_header = "Budget enforcement"
+admin.site.site_title = "Budget enforcement"
+admin.site.index_title = "Ops console"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # The admin's front page is the ops dashboard (the rest of the admin is Django's).
