@@ -21,10 +21,12 @@ DETECTION_EXPIRES_SECONDS = 600
 def detect_budget_crossings(sender, *, brand_ids, now, source, **kwargs) -> None:
     """The rule was just applied to these brands: look for thresholds their spend crossed."""
     from alerts.tasks import detect_budget_alerts
+    from budget_system.celery import send_quickly
 
     try:
-        detect_budget_alerts.apply_async(
-            args=[None if brand_ids is None else list(brand_ids), now.isoformat(), source],
+        # Quickly: the engine may run inside a web request (spend posts, admin saves).
+        send_quickly(
+            detect_budget_alerts.s(None if brand_ids is None else list(brand_ids), now.isoformat(), source),
             expires=DETECTION_EXPIRES_SECONDS,
         )
     except Exception:

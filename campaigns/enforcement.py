@@ -538,6 +538,10 @@ def enforce_after_commit(*, brand_ids: Iterable[int] = (), campaign_ids: Iterabl
 # A drain request older than this is taken as lost (its worker died, its message
 # expired) and the next mark asks again.
 DRAIN_REQUEST_STALE_SECONDS = 60
+# After a send that failed (broker down), the next mark tries again after this long:
+# soon enough to catch up as the broker returns, rarely enough that posts do not each
+# pay a failed send.
+DRAIN_REQUEST_RETRY_SECONDS = 5
 # Brands enforced per drain step: one statement set, row locks held for one step.
 DRAIN_BRANDS_PER_STEP = 2000
 
@@ -586,18 +590,23 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
         )
         if cursor.fetchone() is None:
             return DrainRequested.ALREADY
-    from budget_system.celery import app
+    from budget_system.celery import app, send_quickly
 
     try:
         # By name (the tasks module imports this one); a signature honours eager mode.
-        app.signature("campaigns.tasks.drain_pending_brands", kwargs={"source": source}).apply_async()
+        # Quickly: this runs inside a web request, which must not hang on a frozen broker.
+        send_quickly(app.signature("campaigns.tasks.drain_pending_brands", kwargs={"source": source}))
     except Exception:  # any broker error: the brands stay pending in the database
         logger.warning(
-            "could not send drain_pending_brands (source %s): the brands stay pending and the periodic "
-            "drain enforces them",
+            "could not send drain_pending_brands (source %s): the brands stay pending; the periodic "
+            "drain enforces them, and a write in %s s asks again",
             source,
+            DRAIN_REQUEST_RETRY_SECONDS,
             exc_info=True,
         )
+        # Not sent, so not requested: backdate the flag so a mark soon asks again.
+        retry_at = now - timedelta(seconds=DRAIN_REQUEST_STALE_SECONDS - DRAIN_REQUEST_RETRY_SECONDS)
+        DrainRequest.objects.filter(pk=1, requested_at=now).update(requested_at=retry_at)
         return DrainRequested.BROKER_DOWN
     return DrainRequested.REQUESTED
 

@@ -7,6 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.utils import timezone
@@ -14,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from brands.tests.factories import BrandFactory
-from budget_system.celery import app
+from budget_system import celery as celery_module
 from budget_system.timezones import local_date
 from campaigns import enforcement
 from campaigns.enforcement import DrainRequested
@@ -34,11 +35,7 @@ R = Campaign.PauseReason
 def sent_drains(monkeypatch):
     """The drain tasks the marks send (not run)."""
     sent = []
-    monkeypatch.setattr(
-        app,
-        "signature",
-        lambda name, kwargs=None, **_: type("Sig", (), {"apply_async": lambda self: sent.append(name)})(),
-    )
+    monkeypatch.setattr(celery_module, "send_quickly", lambda signature, **_: sent.append(signature.task))
     return sent
 
 
@@ -64,6 +61,24 @@ def test_a_stale_drain_request_is_asked_again(sent_drains):
     DrainRequest.objects.update(requested_at=timezone.now() - datetime.timedelta(minutes=5))  # its worker died
     assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.REQUESTED
     assert len(sent_drains) == 2
+
+
+@pytest.mark.django_db
+def test_a_drain_the_broker_refused_is_asked_again_within_seconds_not_a_minute(monkeypatch):
+    def broker_down(signature, **_):
+        raise OSError("Timeout reading from socket")
+
+    monkeypatch.setattr(celery_module, "send_quickly", broker_down)
+    brand = BrandFactory()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.BROKER_DOWN
+        traveller.shift(enforcement.DRAIN_REQUEST_RETRY_SECONDS - 1)
+        # Within the retry interval posts do not each pay a failed send...
+        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.ALREADY
+        traveller.shift(2)
+        # ...after it, the next post asks again.
+        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.BROKER_DOWN
+    assert PendingBrand.objects.filter(brand=brand).exists()
 
 
 @pytest.mark.django_db
