@@ -1,6 +1,6 @@
 """The four periodic tasks on PostgreSQL at scale: seconds, statements and peak memory.
 
-    python bench/enforcement.py [--campaigns 100000] [--workers 2] [--reference] [--runs 3]
+    python bench/enforcement.py [--campaigns 100000] [--workers 2] [--reference] [--runs 3] [--task NAME]
 
 Builds issue 8's data set (`bench/dataset.py`: N campaigns over N/10 brands, one spend
 row each, about half over a budget, 30 % dayparted) in its own database
@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="steady runs to take the median of")
     parser.add_argument("--workers", type=int, default=0, help="also run through a Celery worker with K processes")
     parser.add_argument("--reference", action="store_true", help="also measure the row-by-row reference engine")
+    parser.add_argument(
+        "--task", choices=TASKS, action="append", help="only these tasks (repeatable); default all four"
+    )
     args = parser.parse_args()
     if args.campaigns < 10 or args.runs < 1 or args.workers < 0:
         parser.error("--campaigns must be at least 10, --runs at least 1, --workers at least 0")
@@ -74,9 +77,10 @@ def main() -> None:
     counts = dataset_build(campaigns=args.campaigns)
     print(f"data: {counts} in {time.perf_counter() - started:.1f} s")
     print(f"{'task':40} {'engine':12} {'run':7} {'seconds':>8} {'statements':>10} {'peak MB':>8}  summary")
+    tasks = args.task or TASKS
     engines = [("sql", False)] + ([("reference", True)] if args.reference else [])
     for engine, reference in engines:
-        for task in TASKS:
+        for task in tasks:
             prepare(task)
             report(task, engine, "first", *in_fork(task, reference))
             steady = [in_fork(task, reference) for _ in range(args.runs)]
@@ -84,7 +88,7 @@ def main() -> None:
             report(task, engine, "steady", median, *steady[0][1:])
     if args.workers:
         with celery_worker(args.workers):
-            for task in TASKS:
+            for task in tasks:
                 prepare(task)
                 seconds, summary = through_worker(task)
                 report(task, f"{args.workers} workers", "first", seconds, None, None, summary)

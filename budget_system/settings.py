@@ -369,7 +369,7 @@ CELERY_TASK_ROUTES = {
 }
 # Campaigns per shard of a sweep: each shard is one transaction on one worker process,
 # so a sweep of N campaigns spreads over N / this many tasks.
-ENFORCEMENT_SHARD_CAMPAIGNS = env_int("ENFORCEMENT_SHARD_CAMPAIGNS", default=100_000, minimum=1)
+ENFORCEMENT_SHARD_CAMPAIGNS = env_int("ENFORCEMENT_SHARD_CAMPAIGNS", default=50_000, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The beat schedule lives in code; the DatabaseScheduler copies it into the
