@@ -642,11 +642,17 @@ def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummar
 # --- Shards -------------------------------------------------------------------------------
 
 
+# About this many campaigns' brand ids decide the shards' cut points.
+SHARD_SAMPLE_CAMPAIGNS = 50_000
+
+
 def brand_shards(*, campaigns_per_shard: int | None = None) -> list[tuple[int | None, int | None]]:
     """Brand-id ranges (after, up_to] holding about `campaigns_per_shard` campaigns each.
 
     A brand's campaigns are always in one shard: brand totals need them all. The cut
-    points are percentiles of the campaigns' brand ids (one index-only scan).
+    points are percentiles of the brand ids of a sample of the campaigns' pages: sorting
+    every brand id took a second at a million campaigns, and shards need only be about
+    even (the ranges cover every brand whatever the cuts).
     """
     if not uses_sql_engine():
         return [(None, None)]
@@ -659,8 +665,11 @@ def brand_shards(*, campaigns_per_shard: int | None = None) -> list[tuple[int | 
         if shards == 1:
             return [(None, None)]
         fractions = [index / shards for index in range(1, shards)]
+        sample_percent = min(100.0, 100.0 * SHARD_SAMPLE_CAMPAIGNS / estimate)
         cursor.execute(
-            f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY brand_id) FROM {table}", [fractions]
+            f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY brand_id) "
+            f"FROM {table} TABLESAMPLE SYSTEM (%s)",
+            [fractions, sample_percent],
         )
         cuts = sorted(set(cursor.fetchone()[0] or []))
     bounds = [None, *cuts, None]
