@@ -20,8 +20,8 @@ Goals: at least 10,000 rows/s; p95 under 1 s.
 
 Sustained (--sustained SECONDS): the whole system as production runs it, under load for
 that long. The database is made again with issue 8's data set (bench/dataset.py,
---campaigns, default 100,000); the Procfile's two Celery workers (`-Q periodic
---concurrency=2` and `-Q drains,celery`, prefork, INFO logs) and celery beat with the
+--campaigns, default 100,000); the Procfile's three Celery workers (`-Q periodic
+--concurrency=2`, `-Q drains` and `-Q celery`, prefork, INFO logs) and celery beat with the
 real schedule (DatabaseScheduler). --sweep-minutes N runs the budget and reactivation
 sweeps every N minutes instead (as an operator could set in the admin), their messages
 expiring before the next is due, so several sweeps fall in a short run. --clients K
@@ -488,13 +488,13 @@ def sustained(args, database_url: str, redis_url: str) -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    logs = {name: log_dir() / f"bench-sustained-{name}.log" for name in ("web", "worker", "worker-background", "beat")}
+    logs = {name: log_dir() / f"bench-sustained-{name}.log" for name in ("web", *WORKERS, "beat")}
     processes = {"web": start(gunicorn_command(port, args.web_workers), env, logs["web"])}
     try:
-        for name in ("worker", "worker-background"):
+        for name in WORKERS:
             processes[name] = start(procfile_command(name), env, logs[name])
         wait_until_serving(base)
-        for name in ("worker", "worker-background"):
+        for name in WORKERS:
             wait_for_line(logs[name], " ready.", processes[name])
         processes["beat"] = start(procfile_command("beat"), env, logs["beat"])
         schedule_note = beat_schedule_ready(args.sweep_minutes)
@@ -531,12 +531,16 @@ def sustained(args, database_url: str, redis_url: str) -> None:
         f"after the load: the last drain ended {catch_up:.1f} s after the clients stopped; sweeps in flight "
         f"settled {settle:.1f} s after beat stopped"
     )
-    worker_logs = read_logs(logs["worker"], logs["worker-background"])
+    worker_logs = read_logs(*(logs[name] for name in WORKERS))
     print_tasks(logs)
     print_periodic(schedule_from, schedule_until, worker_logs, read_logs(logs["beat"]))
     print_drains(worker_logs)
     print_log_errors(logs)
     print_differences(differences)
+
+
+# The Procfile's Celery workers: beat's runs, drains, other background work.
+WORKERS = ("worker", "worker-drains", "worker-background")
 
 
 def procfile_command(name: str) -> list[str]:
@@ -927,7 +931,7 @@ def tick_of(schedule, instant: dt.datetime) -> dt.datetime:
 
 def print_tasks(logs: dict[str, Path]) -> None:
     """Per worker, the tasks that succeeded: how many, seconds in all, the longest."""
-    for name in ("worker", "worker-background"):
+    for name in WORKERS:
         seconds: dict[str, list[float]] = {}
         for task, took in re.findall(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([\d.]+)s", read_logs(logs[name])):
             seconds.setdefault(task.split(".")[-1], []).append(float(took))

@@ -3,12 +3,28 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "budget_system.settings")
 
 app = Celery("budget_system")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A worker waits this long for a broker that stopped answering (a Redis fork, swap or
+# SIGSTOP) rather than the settings' 5 s: an acknowledgement that times out is dropped
+# by kombu while its prefetch slot stays taken, and with every slot taken the worker
+# stops taking tasks for good (seen after a 12 s freeze). Waiting out the freeze keeps
+# the slot's acknowledgement, and the worker, alive.
+WORKER_BROKER_SOCKET_TIMEOUT_SECONDS = 120
+
+
+@worker_init.connect
+def worker_waits_out_a_frozen_broker(sender, **kwargs) -> None:
+    options = sender.app.conf.broker_transport_options or {}
+    if "socket_timeout" in options:
+        sender.app.conf.broker_transport_options = options | {"socket_timeout": WORKER_BROKER_SOCKET_TIMEOUT_SECONDS}
+
 
 # A web request that enqueues may wait this long on a stopped or frozen broker, once:
 # the settings' socket timeouts (5 s, with a retry) suit workers, not a client waiting.

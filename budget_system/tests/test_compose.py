@@ -25,7 +25,7 @@ from budget_system.tests.test_settings_env import variables_read_by_settings
 from conftest import _database_url_of_test_database, redis_url, wait_for
 
 ROOT = Path(settings.BASE_DIR)
-APP_SERVICES = ("bootstrap", "web", "celery", "celery-background", "beat")
+APP_SERVICES = ("bootstrap", "web", "celery", "celery-drains", "celery-background", "beat")
 # What a host's .env may hold after bin/start and a developer's edits: none of the
 # host-only values may reach a container.
 HOST_ENV = {
@@ -167,21 +167,21 @@ def test_the_settings_load_in_each_container_with_only_the_two_secrets_in_env(se
 def test_web_celery_and_beat_have_health_checks_that_start_order_uses():
     services = load_compose()["services"]
     assert services["web"]["healthcheck"]["test"] == ["CMD", "python", "bin/probe", "http://127.0.0.1:8000/readyz"]
-    for worker in ("celery", "celery-background"):
+    for worker in ("celery", "celery-drains", "celery-background"):
         assert services[worker]["healthcheck"]["test"][0] == "CMD-SHELL"
         assert "inspect ping --destination celery@$$HOSTNAME" in services[worker]["healthcheck"]["test"][1]
     assert services["beat"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "check_beat"]
-    for name in ("web", "celery", "celery-background", "beat", "postgres", "redis"):
+    for name in ("web", "celery", "celery-drains", "celery-background", "beat", "postgres", "redis"):
         check = services[name]["healthcheck"]
         assert set(check) >= {"test", "interval", "timeout", "retries"}, name
     assert services["beat"]["depends_on"]["celery"] == {"condition": "service_healthy"}
     assert services["bootstrap"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
 
 
-def test_beat_runs_have_a_worker_of_their_own_and_drains_another_both_prefork():
+def test_beat_runs_drains_and_background_work_each_have_a_prefork_worker_of_their_own():
     services = load_compose()["services"]
-    expected = {"celery": "periodic", "celery-background": "drains,celery"}
-    for name, queues in expected.items():
+    expected = {"celery": ("periodic", 2), "celery-drains": ("drains", 1), "celery-background": ("celery", 2)}
+    for name, (queues, concurrency) in expected.items():
         command = services[name]["command"]
         assert command == [
             "celery",
@@ -191,13 +191,13 @@ def test_beat_runs_have_a_worker_of_their_own_and_drains_another_both_prefork():
             "-Q",
             queues,
             "--loglevel=INFO",
-            "--concurrency=2",
+            f"--concurrency={concurrency}",
         ]
         assert not any(part.startswith(("--pool", "-P")) for part in command), "prefork is Celery's default pool"
     # Together they serve every queue the tasks are routed to.
     from django.conf import settings
 
-    served = {queue for queues in expected.values() for queue in queues.split(",")}
+    served = {queue for queues, _ in expected.values() for queue in queues.split(",")}
     assert served == {queue.name for queue in settings.CELERY_TASK_QUEUES}
 
 

@@ -87,11 +87,18 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_procfile_runs_web_worker_and_beat_with_commands_that_parse():
     processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert set(processes) == {"web", "worker", "worker-background", "beat"}
+    assert set(processes) == {"web", "worker", "worker-drains", "worker-background", "beat"}
     roles = {name: check_command(shlex.split(command.replace("$PORT", "8000"))) for name, command in processes.items()}
-    assert roles == {"web": "web", "worker": "worker", "worker-background": "worker", "beat": "beat"}
+    assert roles == {
+        "web": "web",
+        "worker": "worker",
+        "worker-drains": "worker",
+        "worker-background": "worker",
+        "beat": "beat",
+    }
     # Beat's runs have a worker of their own; drains and background tasks another.
-    assert "-Q periodic " in processes["worker"] and "-Q drains,celery " in processes["worker-background"]
+    assert "-Q periodic " in processes["worker"]
+    assert "-Q drains " in processes["worker-drains"] and "-Q celery " in processes["worker-background"]
     assert "--pool=threads" not in processes["worker"], "the threads pool does not enforce time limits"
 
 
@@ -101,8 +108,17 @@ def load_compose() -> dict:
 
 def test_compose_runs_the_six_services_and_a_one_shot_first_start():
     services = load_compose()["services"]
-    assert set(services) == {"web", "postgres", "redis", "celery", "celery-background", "beat", "bootstrap"}
-    for name in ("web", "celery", "celery-background", "beat"):
+    assert set(services) == {
+        "web",
+        "postgres",
+        "redis",
+        "celery",
+        "celery-drains",
+        "celery-background",
+        "beat",
+        "bootstrap",
+    }
+    for name in ("web", "celery", "celery-drains", "celery-background", "beat"):
         assert services[name]["depends_on"]["bootstrap"] == {"condition": "service_completed_successfully"}
         assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
