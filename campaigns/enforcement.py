@@ -619,15 +619,19 @@ def pending_brands_exist() -> bool:
     return PendingBrand.objects.exists()
 
 
-def pending_brands_enforce(*, source: str) -> tuple[list[int], EnforcementSummary]:
-    """One drain step: enforce the first pending brands and remove the marks it covered.
+def pending_brands_enforce(*, source: str, after_brand_id: int = 0) -> tuple[list[int], EnforcementSummary]:
+    """One drain step: enforce the next pending brands and remove the marks it covered.
 
-    A mark made after the brands were read (its `mark_seq` moved on) stays, so spend
-    written during the step is enforced by the next one.
+    The next brands are those after `after_brand_id` (the last one the previous step
+    took), wrapping round to the lowest ids: under a stream of marks the first brands
+    are pending again at every step, and always taking the lowest ids would leave the
+    rest waiting. A mark made after the brands were read (its `mark_seq` moved on)
+    stays, so spend written during the step is enforced by a later one.
     """
-    claimed = list(
-        PendingBrand.objects.order_by("brand_id").values_list("brand_id", "mark_seq")[:DRAIN_BRANDS_PER_STEP]
-    )
+    pending = PendingBrand.objects.order_by("brand_id").values_list("brand_id", "mark_seq")
+    claimed = list(pending.filter(brand_id__gt=after_brand_id)[:DRAIN_BRANDS_PER_STEP])
+    if len(claimed) < DRAIN_BRANDS_PER_STEP and after_brand_id:
+        claimed += list(pending.filter(brand_id__lte=after_brand_id)[: DRAIN_BRANDS_PER_STEP - len(claimed)])
     if not claimed:
         return [], EnforcementSummary()
     brand_ids = [brand_id for brand_id, _ in claimed]

@@ -224,9 +224,9 @@ def drain_pending_brands(source: str = "api") -> dict[str, int]:
     summary, brands, steps = EnforcementSummary(), set(), 0
     while _try_drain_lock():
         try:
-            idle_since = None
+            idle_since, last_brand_id = None, 0
             while time.monotonic() - started < DRAIN_SECONDS:
-                brand_ids, step = enforcement.pending_brands_enforce(source=source)
+                brand_ids, step = enforcement.pending_brands_enforce(source=source, after_brand_id=last_brand_id)
                 if not brand_ids:
                     # A burst of posts rarely arrives all at once: wait a moment for the
                     # next before ending, so the burst costs one drain, not one per gap.
@@ -236,7 +236,7 @@ def drain_pending_brands(source: str = "api") -> dict[str, int]:
                         break
                     time.sleep(DRAIN_POLL_SECONDS)
                     continue
-                idle_since = None
+                idle_since, last_brand_id = None, brand_ids[-1]
                 if not steps:  # a drain with nothing to do is not a run
                     signals.enforcement_run_started.send_robust(
                         sender="drain_pending_brands", task_name="drain_pending_brands", started_at=started_at

@@ -113,6 +113,21 @@ def test_a_brand_marked_again_during_a_drain_step_stays_pending(monkeypatch, sen
 
 
 @pytest.mark.django_db
+def test_drain_steps_go_round_the_brands_so_brands_marked_again_do_not_starve_the_rest(monkeypatch, sent_drains):
+    monkeypatch.setattr(enforcement, "DRAIN_BRANDS_PER_STEP", 2)
+    first, second, third = (BrandFactory().pk for _ in range(3))
+    enforcement.brands_mark_pending(brand_ids=[first, second, third], source="api")
+    taken, _ = enforcement.pending_brands_enforce(source="api")
+    assert taken == [first, second]
+    enforcement.brands_mark_pending(brand_ids=[first, second], source="api")  # their spend keeps coming
+    taken, _ = enforcement.pending_brands_enforce(source="api", after_brand_id=taken[-1])
+    assert taken == [third, first]  # the one left waiting first, then round again
+    taken, _ = enforcement.pending_brands_enforce(source="api", after_brand_id=taken[-1])
+    assert taken == [second]
+    assert not PendingBrand.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_second_drain_finds_the_lock_held_and_leaves_the_work_to_the_first(sent_drains):
     brand = BrandFactory()
     CampaignFactory(brand=brand)
