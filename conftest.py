@@ -5,6 +5,7 @@ On a laptop without them they skip with the reason; under CI=true a missing serv
 fails the run instead, so CI can never go green by skipping.
 """
 
+import contextlib
 import os
 
 import pytest
@@ -108,11 +109,6 @@ def celery_worker_process(transactional_db, tmp_path_factory):
     before the test's tables are emptied: a worker left running would pick up what
     later tests enqueue and race their clean-up.
     """
-    import subprocess
-    import sys
-    import time
-    import uuid
-
     from django.db import connection
 
     from budget_system.celery import app
@@ -121,13 +117,32 @@ def celery_worker_process(transactional_db, tmp_path_factory):
         missing_service("a real Celery worker needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
     # Messages left by earlier tests that enqueued without a worker must not run here.
     app.control.purge()
+    with celery_worker(tmp_path_factory.mktemp("celery") / "worker.log") as worker:
+        yield worker
+
+
+@contextlib.contextmanager
+def celery_worker(log_path, *, env: dict[str, str] | None = None):
+    """Start a `celery worker` (solo pool, every queue) on this process's broker
+    (`app.conf.broker_url`) and database, wait until it answers a ping, stop it on exit.
+
+    `env` adds to the worker's environment (CELERY_VISIBILITY_TIMEOUT, say). The process
+    carries `log_path`; a test may kill it itself (stopping a dead worker is a no-op).
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from budget_system.celery import app
+
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = os.environ | {
+    environment = os.environ | {
         "DATABASE_URL": _database_url_of_test_database(),
         "CELERY_BROKER_URL": app.conf.broker_url,
         "DJANGO_SETTINGS_MODULE": "budget_system.test_settings",
         "DATABASE_CONN_MAX_AGE": "60",
+        **(env or {}),
     }
     command = [
         sys.executable,
@@ -145,20 +160,22 @@ def celery_worker_process(transactional_db, tmp_path_factory):
     ]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=[name], timeout=0.5):
         if worker.poll() is not None or time.monotonic() > deadline:
             worker.kill()
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
     worker.log_path = log_path
-    yield worker
-    worker.terminate()
     try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 # Debian's packages (apt-get install chromium chromium-driver; .ci/run installs them).
