@@ -583,12 +583,15 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
     table = connection.ops.quote_name(DrainRequest._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (id, requested_at) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
-            f"SET requested_at = EXCLUDED.requested_at WHERE {table}.requested_at IS NULL "
+            f"INSERT INTO {table} (id, requested_at, send_failed) VALUES (1, %s, false) ON CONFLICT (id) DO UPDATE "
+            f"SET requested_at = EXCLUDED.requested_at, send_failed = false WHERE {table}.requested_at IS NULL "
             f"OR {table}.requested_at < %s OR %s RETURNING id",
             [now, now - timedelta(seconds=DRAIN_REQUEST_STALE_SECONDS), force],
         )
         if cursor.fetchone() is None:
+            # A drain stands requested, unless the send that requested it failed.
+            if DrainRequest.objects.filter(pk=1, send_failed=True).exists():
+                return DrainRequested.BROKER_DOWN
             return DrainRequested.ALREADY
     from budget_system.celery import app, send_quickly
 
@@ -606,13 +609,13 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
         )
         # Not sent, so not requested: backdate the flag so a mark soon asks again.
         retry_at = now - timedelta(seconds=DRAIN_REQUEST_STALE_SECONDS - DRAIN_REQUEST_RETRY_SECONDS)
-        DrainRequest.objects.filter(pk=1, requested_at=now).update(requested_at=retry_at)
+        DrainRequest.objects.filter(pk=1, requested_at=now).update(requested_at=retry_at, send_failed=True)
         return DrainRequested.BROKER_DOWN
     return DrainRequested.REQUESTED
 
 
 def drain_request_clear() -> None:
-    DrainRequest.objects.filter(pk=1).update(requested_at=None)
+    DrainRequest.objects.filter(pk=1).update(requested_at=None, send_failed=False)
 
 
 def pending_brands_exist() -> bool:

@@ -227,7 +227,8 @@ class SpendIngestResultSerializer(serializers.Serializer):
     enforcement = serializers.CharField(
         help_text='"queued" when the brands were handed to the enforcement drain; "deferred to the periodic '
         'drain" when the broker could not be reached (the spend is stored and the brands stay pending: '
-        "the drain that beat runs every minute enforces them)."
+        'the drain that beat runs every minute enforces them); "deferred to the next sweep" when the '
+        "database failed just after the spend was stored (the 10-minute sweep enforces them)."
     )
 
 

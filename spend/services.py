@@ -26,7 +26,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,6 +61,7 @@ class Enforcement:
     QUEUED = "queued"
     IN_PROCESS = "applied in-process"
     DEFERRED = "deferred to the periodic drain"  # broker unreachable; the brands stay pending
+    NEXT_SWEEP = "deferred to the next sweep"  # the database failed right after the spend committed
     NONE = "none"  # nothing was received
 
 
@@ -595,7 +596,18 @@ class _SpendWriter:
 
 def _after_commit(result: SpendIngestResult, on_committed: Callable[[list[int]], str]) -> Callable[[], None]:
     def enforce() -> None:
-        result.enforcement = on_committed(result.brand_ids)
+        try:
+            result.enforcement = on_committed(result.brand_ids)
+        except DatabaseError:
+            # The spend is stored; only the hand-over failed (the database went away just
+            # after the commit). Answering an error would say nothing was stored, and a
+            # client that trusts that would not resend; the sweep applies the rule.
+            logger.warning(
+                "spend for brands %s is stored, but they could not be marked pending: the next sweep enforces them",
+                result.brand_ids,
+                exc_info=True,
+            )
+            result.enforcement = Enforcement.NEXT_SWEEP
 
     return enforce
 
