@@ -593,12 +593,15 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
             if DrainRequest.objects.filter(pk=1, send_failed=True).exists():
                 return DrainRequested.BROKER_DOWN
             return DrainRequested.ALREADY
-    from budget_system.celery import app, send_quickly
+    from budget_system.celery import send_quickly
+
+    # Imported here: the tasks module imports this one. (A signature by name would be
+    # sent to the broker even in eager mode when nothing had imported the task yet.)
+    from campaigns.tasks import drain_pending_brands
 
     try:
-        # By name (the tasks module imports this one); a signature honours eager mode.
         # Quickly: this runs inside a web request, which must not hang on a frozen broker.
-        send_quickly(app.signature("campaigns.tasks.drain_pending_brands", kwargs={"source": source}))
+        send_quickly(drain_pending_brands.s(source=source))
     except Exception:  # any broker error: the brands stay pending in the database
         logger.warning(
             "could not send drain_pending_brands (source %s): the brands stay pending; the periodic "
