@@ -122,9 +122,10 @@ def celery_worker_process(transactional_db, tmp_path_factory):
 
 
 @contextlib.contextmanager
-def celery_worker(log_path, *, env: dict[str, str] | None = None):
-    """Start a `celery worker` (solo pool, every queue) on this process's broker
-    (`app.conf.broker_url`) and database, wait until it answers a ping, stop it on exit.
+def celery_worker(log_path, *, env: dict[str, str] | None = None, pool: str = "solo"):
+    """Start a `celery worker` (solo pool unless `pool` says "prefork", every queue) on
+    this process's broker (`app.conf.broker_url`) and database, wait until it answers a
+    ping, stop it on exit.
 
     `env` adds to the worker's environment (CELERY_VISIBILITY_TIMEOUT, say). The process
     carries `log_path`; a test may kill it itself (stopping a dead worker is a no-op).
@@ -152,7 +153,8 @@ def celery_worker(log_path, *, env: dict[str, str] | None = None):
         "budget_system",
         "worker",
         "-P",
-        "solo",
+        pool,
+        *(["--concurrency", "1"] if pool == "prefork" else []),
         "-n",
         name,
         "-Q",
@@ -170,12 +172,7 @@ def celery_worker(log_path, *, env: dict[str, str] | None = None):
     try:
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker)
 
 
 # Debian's packages (apt-get install chromium chromium-driver; .ci/run installs them).
@@ -238,6 +235,18 @@ def admin_browser(browser, live_server, staff_user):
     browser.live_server_url = live_server.url
     yield browser
     browser.delete_all_cookies()
+
+
+def stop_process(process, *, timeout: float = 20.0) -> None:
+    """SIGTERM a process a test started and wait for it; SIGKILL it if it will not stop."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.05):

@@ -33,7 +33,7 @@ import redis
 from django.conf import settings
 
 from budget_system.tests.served import free_port
-from conftest import missing_service, wait_for
+from conftest import missing_service, stop_process, wait_for
 
 # --- Redis ---------------------------------------------------------------------------------
 
@@ -70,12 +70,7 @@ class PrivateRedis:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGCONT)  # a frozen server cannot stop
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     def freeze(self) -> None:
         """SIGSTOP: the kernel still accepts connections; nothing answers on them."""

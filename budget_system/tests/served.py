@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 
-from conftest import wait_for
+from conftest import stop_process, wait_for
 
 
 def free_port() -> int:
@@ -94,12 +94,7 @@ def gunicorn(
             raise RuntimeError(f"gunicorn did not start:\n{served.log()}")
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _answers(served: Served) -> bool:

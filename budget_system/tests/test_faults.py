@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from brands.models import Brand
 from brands.tests.factories import BrandFactory
 from budget_system.celery import app
 from budget_system.tests import private_services
@@ -477,3 +478,39 @@ def test_a_run_whose_worker_is_killed_is_redone_by_another_worker(private_redis,
     changed = {pk for pk, state in stored_states().items() if state != (S.ACTIVE, "")}
     changes = list(CampaignStatusChange.objects.values_list("campaign_id", "source"))
     assert sorted(changes) == sorted((pk, "check_all_campaign_budgets") for pk in changed)
+
+
+# --- A worker acknowledging into a frozen Redis ------------------------------------------
+
+# Longer than the 5 s socket timeout that web processes keep: with it, the worker's
+# acknowledgement timed out, kombu kept its prefetch slot taken, and a prefork worker
+# took no more tasks (budget_system.celery.worker_waits_out_a_frozen_broker).
+FREEZE_SECONDS = 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_acknowledgement_meets_a_frozen_redis_keeps_taking_tasks(private_redis, tmp_path):
+    world = build_world()
+    add_spend_directly(world)
+    with celery_worker(tmp_path / "worker.log", pool="prefork") as worker:
+        # The sweep waits at a locked campaign; Redis freezes; the sweep then ends and
+        # acknowledges (late) into the freeze.
+        with private_services.campaign_locked(world.campaigns[0].pk) as blocker:
+            app.send_task("campaigns.tasks.check_all_campaign_budgets")
+            if not wait_for(lambda: private_services.backends_waiting_on(blocker.info.backend_pid), timeout=30):
+                fail_with_logs("the sweep did not reach the campaigns", worker)
+            private_redis.freeze()
+        if not wait_for(states_follow_the_rule, timeout=30):
+            fail_with_logs("the sweep did not end", worker)
+        time.sleep(FREEZE_SECONDS)  # the fault's length, not a clock the code reads
+        private_redis.thaw()
+
+        # A task sent after the freeze is taken: budgets raised, the next sweep resumes all.
+        Campaign.objects.update(daily_budget=Decimal("1000.00"))
+        Brand.objects.update(daily_budget=None)
+        assert not states_follow_the_rule()
+        app.send_task("campaigns.tasks.check_all_campaign_budgets")
+        if not wait_for(states_follow_the_rule, timeout=60):
+            fail_with_logs("the worker took no task after Redis thawed", worker)
+        assert set(stored_states().values()) == {(S.ACTIVE, "")}
+    assert "Couldn't ack" not in worker.log_path.read_text()
