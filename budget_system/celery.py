@@ -19,8 +19,14 @@ app.autodiscover_tasks()
 WORKER_BROKER_SOCKET_TIMEOUT_SECONDS = 120
 
 
+# Set in a worker process (and the pool children it forks).
+in_worker = False
+
+
 @worker_init.connect
 def worker_waits_out_a_frozen_broker(sender, **kwargs) -> None:
+    global in_worker
+    in_worker = True
     options = sender.app.conf.broker_transport_options or {}
     if "socket_timeout" in options:
         sender.app.conf.broker_transport_options = options | {"socket_timeout": WORKER_BROKER_SOCKET_TIMEOUT_SECONDS}
@@ -35,9 +41,11 @@ def send_quickly(signature, **options):
     """Publish `signature` on a connection of its own that gives up within a fraction of
     a second and never retries; the caller decides what a failure means (it raises).
 
-    Eager mode runs the task in-process, as `apply_async` always does there.
+    In a worker, which waits out the broker anyway, and in eager mode (which runs the
+    task in-process) it is a plain `apply_async`: a Redis blip must not drop a worker's
+    follow-up work.
     """
-    if app.conf.task_always_eager:
+    if in_worker or app.conf.task_always_eager:
         return signature.apply_async(**options)
     quick = {
         "socket_timeout": QUICK_PUBLISH_TIMEOUT_SECONDS,

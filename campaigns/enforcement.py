@@ -577,7 +577,7 @@ def brands_mark_pending(*, brand_ids: Iterable[int], source: str) -> DrainReques
     return drain_request(source=source)
 
 
-def drain_request(*, source: str, force: bool = False) -> DrainRequested:
+def drain_request(*, source: str, force: bool = False, after_brand_id: int = 0) -> DrainRequested:
     """Send a drain task unless one is already requested (or `force`)."""
     now = timezone.now()
     table = connection.ops.quote_name(DrainRequest._meta.db_table)
@@ -601,7 +601,7 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
 
     try:
         # Quickly: this runs inside a web request, which must not hang on a frozen broker.
-        send_quickly(drain_pending_brands.s(source=source))
+        send_quickly(drain_pending_brands.s(source=source, after_brand_id=after_brand_id))
     except Exception:  # any broker error: the brands stay pending in the database
         logger.warning(
             "could not send drain_pending_brands (source %s): the brands stay pending; the periodic "
@@ -611,8 +611,14 @@ def drain_request(*, source: str, force: bool = False) -> DrainRequested:
             exc_info=True,
         )
         # Not sent, so not requested: backdate the flag so a mark soon asks again.
+        # Raw SQL with the same parameter as the upsert: SQLite stores the instant as
+        # the upsert wrote it, which an ORM filter's own formatting would not match.
         retry_at = now - timedelta(seconds=DRAIN_REQUEST_STALE_SECONDS - DRAIN_REQUEST_RETRY_SECONDS)
-        DrainRequest.objects.filter(pk=1, requested_at=now).update(requested_at=retry_at, send_failed=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET requested_at = %s, send_failed = %s WHERE id = 1 AND requested_at = %s",
+                [retry_at, True, now],
+            )
         return DrainRequested.BROKER_DOWN
     return DrainRequested.REQUESTED
 

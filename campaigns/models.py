@@ -178,7 +178,8 @@ class DrainRequest(models.Model):
     requested_at = models.DateTimeField(null=True, blank=True)
     # The last send failed (broker down): writers meanwhile say their enforcement is
     # deferred, not queued, until a send succeeds or the drain ends.
-    send_failed = models.BooleanField(default=False)
+    # db_default: processes still on the code before this column insert without it.
+    send_failed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="drain_request_single_row")]

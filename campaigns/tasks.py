@@ -213,18 +213,19 @@ def _release_drain_lock() -> None:
 
 
 @shared_task(name="campaigns.tasks.drain_pending_brands", soft_time_limit=60, time_limit=90, **RETRYING)
-def drain_pending_brands(source: str = "api") -> dict[str, int]:
+def drain_pending_brands(source: str = "api", after_brand_id: int = 0) -> dict[str, int]:
     """Enforce every pending brand, step after step, until none is left.
 
-    Another drain holding the lock means this one has nothing to do: the holder checks
-    again after releasing it, so a brand marked meanwhile is never stranded.
+    Steps go round the pending brands from `after_brand_id` (where the drain before this
+    one stopped). Another drain holding the lock means this one has nothing to do: the
+    holder checks again after releasing it, so a brand marked meanwhile is never stranded.
     """
     started_at = timezone.now()
     started = time.monotonic()
     summary, brands, steps = EnforcementSummary(), set(), 0
     while _try_drain_lock():
         try:
-            idle_since, last_brand_id = None, 0
+            idle_since, last_brand_id = None, after_brand_id
             while time.monotonic() - started < DRAIN_SECONDS:
                 brand_ids, step = enforcement.pending_brands_enforce(source=source, after_brand_id=last_brand_id)
                 if not brand_ids:
@@ -245,7 +246,8 @@ def drain_pending_brands(source: str = "api") -> dict[str, int]:
                 brands.update(brand_ids)
                 summary.add(step)
             else:
-                enforcement.drain_request(source=source, force=True)  # out of time: a fresh task goes on
+                # Out of time: a fresh task goes on, from the brand this one reached.
+                enforcement.drain_request(source=source, force=True, after_brand_id=last_brand_id)
                 break
         finally:
             _release_drain_lock()

@@ -26,10 +26,11 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budget_system.errors import is_database_unavailable
 from budget_system.hostile_text import printable, unstorable_reason
 from budget_system.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from budget_system.timezones import local_date
@@ -598,7 +599,9 @@ def _after_commit(result: SpendIngestResult, on_committed: Callable[[list[int]],
     def enforce() -> None:
         try:
             result.enforcement = on_committed(result.brand_ids)
-        except DatabaseError:
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
             # The spend is stored; only the hand-over failed (the database went away just
             # after the commit). Answering an error would say nothing was stored, and a
             # client that trusts that would not resend; the sweep applies the rule.

@@ -198,6 +198,8 @@ def _enforcement_text(enforcement: str, brands: int) -> str:
         return f"broker unreachable: the rule was applied in-process for {brands} brand(s)"
     if enforcement == Enforcement.DEFERRED:
         return f"broker unreachable: the periodic drain will apply the rule for {brands} brand(s)"
+    if enforcement == Enforcement.NEXT_SWEEP:
+        return f"database lost after the commit: the next sweep will apply the rule for {brands} brand(s)"
     if enforcement == Enforcement.NONE:
         return "no rows, nothing to enforce"
     return f"enforcement for {brands} brand(s) runs when the transaction commits"
