@@ -7,7 +7,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.utils import timezone
@@ -61,31 +60,6 @@ def test_a_stale_drain_request_is_asked_again(sent_drains):
     DrainRequest.objects.update(requested_at=timezone.now() - datetime.timedelta(minutes=5))  # its worker died
     assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.REQUESTED
     assert len(sent_drains) == 2
-
-
-@pytest.mark.django_db
-def test_a_drain_the_broker_refused_is_asked_again_within_seconds_not_a_minute(monkeypatch):
-    def broker_down(signature, **_):
-        raise OSError("Timeout reading from socket")
-
-    monkeypatch.setattr(celery_module, "send_quickly", broker_down)
-    brand = BrandFactory()
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.BROKER_DOWN
-        traveller.shift(enforcement.DRAIN_REQUEST_RETRY_SECONDS - 1)
-        # Within the retry interval posts do not each pay a failed send (and do not say
-        # their enforcement is queued: nothing is)...
-        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.BROKER_DOWN
-        assert DrainRequest.objects.get().send_failed
-        traveller.shift(2)
-        # ...after it, the next post asks again.
-        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.BROKER_DOWN
-        monkeypatch.setattr(celery_module, "send_quickly", lambda signature, **_: None)  # the broker is back
-        traveller.shift(enforcement.DRAIN_REQUEST_RETRY_SECONDS + 1)
-        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.REQUESTED
-        assert enforcement.brands_mark_pending(brand_ids=[brand.pk], source="api") == DrainRequested.ALREADY
-        assert not DrainRequest.objects.get().send_failed
-    assert PendingBrand.objects.filter(brand=brand).exists()
 
 
 @pytest.mark.django_db
