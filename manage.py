@@ -7,6 +7,8 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "budget_system.settings")
+    # Commands work on a bare checkout without DJANGO_SECRET_KEY (budget_system/settings.py).
+    os.environ.setdefault("DJANGO_MANAGE_PY", "true")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -106,12 +106,15 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    # manage.py sets DJANGO_MANAGE_PY: a command on a bare checkout (check, makemigrations)
+    # signs nothing that outlives it. Servers (gunicorn, celery) still refuse to start.
+    if not DEBUG and not env_bool("DJANGO_MANAGE_PY", default=False):
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off; "
             "set it in the environment or .env (see .env.example)."
         )
-    SECRET_KEY = "insecure-local-development-key-only-used-when-DJANGO_DEBUG-is-on"
+    # The prefix makes `check --deploy` flag it (security.W009).
+    SECRET_KEY = "django-insecure-local-key-only-used-without-DJANGO_SECRET_KEY-in-debug-or-manage-py"
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -85,6 +85,25 @@ def test_debug_off_without_secret_key_is_refused_by_name(load_settings):
         load_settings()
 
 
+def test_management_commands_run_on_a_bare_checkout_without_a_secret_key():
+    bare = {"PATH": "/usr/bin:/bin", "DJANGO_ENV_FILE": ""}
+    for command in (["check"], ["makemigrations", "--check", "--dry-run"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=bare, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    # The throwaway key never passes for a deployment.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=bare | {"DJANGO_ALLOWED_HOSTS": "budget.example.com"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "security.W009" in result.stdout + result.stderr
+
+
 def test_debug_on_starts_without_a_secret_key_and_with_local_hosts(load_settings):
     loaded = load_settings(DJANGO_DEBUG="true")
     assert loaded["DEBUG"] is True
