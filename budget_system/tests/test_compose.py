@@ -7,11 +7,9 @@ import os
 import re
 import runpy
 import shlex
-import socket
 import subprocess
 import sys
 import uuid
-from contextlib import closing
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from packaging.requirements import Requirement
 
+from budget_system.tests.served import free_port
 from budget_system.tests.test_settings_env import variables_read_by_settings
 from conftest import _database_url_of_test_database, redis_url, wait_for
 
@@ -296,12 +295,6 @@ def test_the_celery_command_line_works_here():
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def probe_command(url: str) -> list[str]:

@@ -2,16 +2,11 @@
 requests, and answers within a second while Redis is down or frozen."""
 
 import logging
-import os
-import shutil
-import signal
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
-import redis
 import time_machine
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
@@ -20,9 +15,10 @@ from rest_framework.test import APIClient
 
 from budget_system import throttling
 from budget_system.client_ip import client_ip
-from budget_system.tests.served import closed_port, free_port
+from budget_system.tests import private_services
+from budget_system.tests.served import closed_port
 from campaigns.tests.factories import CampaignFactory
-from conftest import missing_service, redis_url, wait_for
+from conftest import redis_url, wait_for
 
 CAMPAIGNS_URL = "/api/v1/campaigns/"
 SPEND_URL = "/api/v1/spend/"
@@ -200,31 +196,8 @@ def test_with_redis_refusing_connections_the_api_answers_and_still_throttles(set
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own on a free port, which the test may freeze or stop."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing_service("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    command += ["--dir", str(tmp_path)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_timeout=1)
-
-    def answers() -> bool:
-        try:
-            return client.ping()
-        except redis.RedisError:
-            return False
-
-    try:
-        if not wait_for(answers, timeout=20):
-            pytest.fail("the private redis-server did not start")
-        server.url = f"redis://127.0.0.1:{port}/0"
-        server.client = client
+    with private_services.redis_server(tmp_path) as server:
         yield server
-    finally:
-        os.kill(server.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.mark.django_db
@@ -232,12 +205,12 @@ def test_with_redis_frozen_the_api_answers_within_a_second_and_goes_back_to_it(
     settings, reader, private_redis, caplog, monkeypatch
 ):
     monkeypatch.setattr(throttling, "REDIS_PROBE_SECONDS", 0.5)
-    point_cache_at(settings, private_redis.url)
+    point_cache_at(settings, private_redis.url())
     CampaignFactory()
     assert [timed_get(reader)[0] for _ in range(3)] == [200] * 3
-    assert len(private_redis.client.keys("*throttle*")) == 1  # counted in Redis while it answers
+    assert len(private_redis.client().keys("*throttle*")) == 1  # counted in Redis while it answers
 
-    os.kill(private_redis.pid, signal.SIGSTOP)  # accepts connections, answers nothing
+    private_redis.freeze()  # accepts connections, answers nothing
     frozen = [timed_get(reader) for _ in range(30)]
     assert [status for status, _ in frozen] == [200] * 30
     slowest = max(seconds for _, seconds in frozen)
@@ -245,7 +218,7 @@ def test_with_redis_frozen_the_api_answers_within_a_second_and_goes_back_to_it(
     assert len(outage_records(caplog, "outage_started")) == 1
     print(f"Redis frozen: 30 requests, slowest {slowest * 1000:.0f} ms, all 200")
 
-    os.kill(private_redis.pid, signal.SIGCONT)
+    private_redis.thaw()
     windows = throttling.throttle_windows()
     assert wait_for(lambda: timed_get(reader)[0] == 200 and not windows.outage.is_down, timeout=10)
     (ended,) = outage_records(caplog, "outage_ended")

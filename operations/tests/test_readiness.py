@@ -1,23 +1,17 @@
 """/readyz: 200 when the database and the broker answer, else 503 naming which, within 2 s."""
 
-import shutil
 import socket
-import subprocess
 import time
 from contextlib import closing
 
 import pytest
 from django.db import connection
 
-from conftest import redis_url, wait_for
+from budget_system.tests import private_services
+from budget_system.tests.served import free_port
+from conftest import redis_url
 
 pytestmark = [pytest.mark.django_db]
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def timed_get(client, path: str):
@@ -29,40 +23,8 @@ def timed_get(client, path: str):
 @pytest.fixture
 def private_redis(tmp_path):
     """A Redis server of this test's own on a free port, which the test may stop."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: the readiness test starts a private one")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    def answers() -> bool:
-        try:
-            return redis.Redis(port=port, socket_connect_timeout=0.2).ping()
-        except redis.exceptions.ConnectionError:
-            return False
-
-    assert wait_for(answers, timeout=10), "the private redis-server did not start"
-    server.url = f"redis://127.0.0.1:{port}/0"
-    yield server
-    server.terminate()
-    server.wait(timeout=10)
+    with private_services.redis_server(tmp_path) as server:
+        yield server
 
 
 @pytest.mark.postgres
@@ -77,11 +39,10 @@ def test_ready_when_postgresql_and_redis_answer(client, settings):
 
 @pytest.mark.postgres
 def test_not_ready_naming_the_broker_when_its_redis_stops(client, settings, private_redis):
-    settings.CELERY_BROKER_URL = private_redis.url
+    settings.CELERY_BROKER_URL = private_redis.url()
     assert client.get("/readyz").status_code == 200
 
-    private_redis.terminate()
-    private_redis.wait(timeout=10)
+    private_redis.stop()
     response, took = timed_get(client, "/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "unreachable": ["broker"]}
